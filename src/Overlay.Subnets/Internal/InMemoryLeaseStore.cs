@@ -17,6 +17,8 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ITimer _expiryTimer;
+    private readonly PriorityQueue<string, DateTimeOffset> _expiries = new(); // lazy: entries may be stale
+    private DateTimeOffset? _scheduled;
     private NetworkConfig _config;
     private long _revision;
     private bool _disposed;
@@ -185,6 +187,11 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
     private void Store(string key, Lease lease)
     {
         _leases[key] = lease;
+        if (lease.Expiration is { } expiration)
+        {
+            _expiries.Enqueue(key, expiration);
+        }
+
         Publish(new LeaseEvent(LeaseEventKind.Added, lease));
         ScheduleExpiry();
     }
@@ -216,20 +223,25 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
     // Callers hold _lock.
     private void ScheduleExpiry()
     {
-        DateTimeOffset? next = null;
-        foreach (Lease lease in _leases.Values)
-        {
-            if (lease.Expiration is { } expiration && (next is null || expiration < next))
-            {
-                next = expiration;
-            }
-        }
-
         if (_disposed)
         {
             return;
         }
 
+        // Drop stale queue heads (leases removed or renewed since they were queued).
+        while (_expiries.TryPeek(out string? key, out DateTimeOffset at)
+            && (!_leases.TryGetValue(key, out Lease? lease) || lease.Expiration != at))
+        {
+            _expiries.Dequeue();
+        }
+
+        DateTimeOffset? next = _expiries.TryPeek(out _, out DateTimeOffset first) ? first : null;
+        if (next == _scheduled)
+        {
+            return;
+        }
+
+        _scheduled = next;
         TimeSpan due = next is { } n ? n - _time.GetUtcNow() : Timeout.InfiniteTimeSpan;
         if (next is not null && due < TimeSpan.Zero)
         {
@@ -244,25 +256,18 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
         lock (_lock)
         {
             DateTimeOffset now = _time.GetUtcNow();
-            List<string>? expired = null;
-            foreach (var (key, lease) in _leases)
+            while (_expiries.TryPeek(out string? key, out DateTimeOffset at) && at <= now)
             {
-                if (lease.Expiration is { } expiration && expiration <= now)
+                _expiries.Dequeue();
+                if (_leases.TryGetValue(key, out Lease? lease) && lease.Expiration == at)
                 {
-                    (expired ??= []).Add(key);
+                    Log.LeaseExpired(_logger, key);
+                    Remove(key);
                 }
             }
 
-            if (expired is null)
-            {
-                return;
-            }
-
-            foreach (string key in expired)
-            {
-                Log.LeaseExpired(_logger, key);
-                Remove(key);
-            }
+            _scheduled = null; // the timer has fired or is moot: schedule afresh
+            ScheduleExpiry();
         }
     }
 }
