@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace Overlay.Encap;
+
+/// <summary>
+/// The UDP tunnel's routes: overlay subnet → peer underlay endpoint, with longest-prefix match.
+/// Updates copy the table and publish the copy atomically, so lookups from the workers take no lock,
+/// never allocate, and always see a consistent table while packets flow.
+/// </summary>
+public sealed class UdpTunnelPeerTable
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(uint Network, int PrefixLength), PeerEntry> _entries = [];
+    private Snapshot _snapshot = Snapshot.Empty;
+
+    /// <summary>The number of peers.</summary>
+    public int Count => Volatile.Read(ref _snapshot).Count;
+
+    /// <summary>Raised after a change (outside the lock), for logging.</summary>
+    internal event Action<IPNetwork, IPEndPoint?>? Changed;
+
+    /// <summary>Adds a peer or replaces the endpoint of an existing subnet.</summary>
+    /// <param name="subnet">The peer's overlay subnet (IPv4).</param>
+    /// <param name="endpoint">The peer's underlay address and UDP port (IPv4).</param>
+    /// <exception cref="ArgumentException">The subnet or endpoint is not IPv4.</exception>
+    public void Set(IPNetwork subnet, IPEndPoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new ArgumentException("The UDP tunnel carries IPv4 subnets only.", nameof(subnet));
+        }
+
+        uint network = IPv4Header.ToUInt32(subnet.BaseAddress) & IPv4Header.PrefixMask(subnet.PrefixLength);
+        var entry = new PeerEntry(network, subnet.PrefixLength, IPv4Header.ToUInt32(endpoint.Address), (ushort)endpoint.Port);
+        lock (_gate)
+        {
+            _entries[(network, subnet.PrefixLength)] = entry;
+            Volatile.Write(ref _snapshot, new Snapshot(_entries.Values));
+        }
+
+        Changed?.Invoke(subnet, endpoint);
+    }
+
+    /// <summary>Removes the peer of <paramref name="subnet"/>.</summary>
+    /// <param name="subnet">The overlay subnet.</param>
+    /// <returns><see langword="true"/> if it was present.</returns>
+    public bool Remove(IPNetwork subnet)
+    {
+        if (subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return false;
+        }
+
+        uint network = IPv4Header.ToUInt32(subnet.BaseAddress) & IPv4Header.PrefixMask(subnet.PrefixLength);
+        bool removed;
+        lock (_gate)
+        {
+            removed = _entries.Remove((network, subnet.PrefixLength));
+            if (removed)
+            {
+                Volatile.Write(ref _snapshot, new Snapshot(_entries.Values));
+            }
+        }
+
+        if (removed)
+        {
+            Changed?.Invoke(subnet, null);
+        }
+
+        return removed;
+    }
+
+    /// <summary>Removes every peer.</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _entries.Clear();
+            Volatile.Write(ref _snapshot, Snapshot.Empty);
+        }
+    }
+
+    /// <summary>Looks up the peer whose subnet most specifically contains <paramref name="address"/> (allocates the result; for diagnostics).</summary>
+    /// <param name="address">An overlay IPv4 address.</param>
+    /// <param name="subnet">The matching subnet.</param>
+    /// <param name="endpoint">The peer's endpoint.</param>
+    /// <returns><see langword="true"/> if a peer matched.</returns>
+    public bool TryLookup(IPAddress address, out IPNetwork subnet, out IPEndPoint? endpoint)
+    {
+        if (TryLookup(IPv4Header.ToUInt32(address), out PeerEntry entry))
+        {
+            subnet = new IPNetwork(IPv4Header.ToIPAddress(entry.Network), entry.PrefixLength);
+            endpoint = new IPEndPoint(IPv4Header.ToIPAddress(entry.Address), entry.Port);
+            return true;
+        }
+
+        subnet = default;
+        endpoint = null;
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryLookup(uint address, out PeerEntry entry) => Volatile.Read(ref _snapshot).TryLookup(address, out entry);
+
+    internal bool IsKnownEndpointAddress(uint address) => Volatile.Read(ref _snapshot).EndpointAddresses.ContainsKey(address);
+
+    internal readonly record struct PeerEntry(uint Network, int PrefixLength, uint Address, ushort Port);
+
+    private sealed class Snapshot
+    {
+        public static readonly Snapshot Empty = new([]);
+
+        private readonly int[] _prefixLengths;
+        private readonly uint[] _masks;
+        private readonly Dictionary<uint, PeerEntry>[] _maps;
+
+        public Snapshot(IEnumerable<PeerEntry> entries)
+        {
+            PeerEntry[] all = [.. entries];
+            Count = all.Length;
+            _prefixLengths = [.. all.Select(e => e.PrefixLength).Distinct().OrderDescending()];
+            _masks = [.. _prefixLengths.Select(IPv4Header.PrefixMask)];
+            _maps = new Dictionary<uint, PeerEntry>[_prefixLengths.Length];
+            for (int i = 0; i < _prefixLengths.Length; i++)
+            {
+                int length = _prefixLengths[i];
+                _maps[i] = all.Where(e => e.PrefixLength == length).ToDictionary(e => e.Network);
+            }
+
+            EndpointAddresses = [];
+            foreach (PeerEntry e in all)
+            {
+                EndpointAddresses[e.Address] = 0;
+            }
+        }
+
+        public int Count { get; }
+
+        public Dictionary<uint, byte> EndpointAddresses { get; }
+
+        public bool TryLookup(uint address, out PeerEntry entry)
+        {
+            uint[] masks = _masks;
+            Dictionary<uint, PeerEntry>[] maps = _maps;
+            for (int i = 0; i < masks.Length && i < maps.Length; i++)
+            {
+                if (maps[i].TryGetValue(address & masks[i], out entry))
+                {
+                    return true;
+                }
+            }
+
+            entry = default;
+            return false;
+        }
+    }
+}
