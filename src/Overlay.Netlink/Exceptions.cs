@@ -1,0 +1,141 @@
+namespace Overlay.Netlink;
+
+/// <summary>The kernel refused a netlink request (an <c>NLMSG_ERROR</c> with a non-zero error).</summary>
+public class NetlinkException : IOException
+{
+    /// <summary>Creates an exception.</summary>
+    public NetlinkException()
+        : this("Netlink request failed.")
+    {
+    }
+
+    /// <summary>Creates an exception with a message.</summary>
+    /// <param name="message">The message.</param>
+    public NetlinkException(string message)
+        : base(message)
+    {
+        Operation = string.Empty;
+    }
+
+    /// <summary>Creates an exception with a message and an inner exception.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public NetlinkException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Operation = string.Empty;
+    }
+
+    /// <summary>Creates an exception for a failed operation.</summary>
+    /// <param name="operation">What was attempted, e.g. <c>link add vx0 (vxlan)</c>.</param>
+    /// <param name="errno">The positive errno.</param>
+    /// <param name="extendedAckMessage">The kernel's extended-ack text, if any.</param>
+    /// <param name="extendedAckOffset">The extended-ack offset of the offending attribute, if any.</param>
+    public NetlinkException(string operation, int errno, string? extendedAckMessage = null, int? extendedAckOffset = null)
+        : base(FormatMessage(operation, errno, extendedAckMessage), errno)
+    {
+        Operation = operation;
+        Errno = errno;
+        ExtendedAckMessage = extendedAckMessage;
+        ExtendedAckOffset = extendedAckOffset;
+    }
+
+    /// <summary>What was attempted.</summary>
+    public string Operation { get; }
+
+    /// <summary>The positive errno from the kernel (0 when not from the kernel).</summary>
+    public int Errno { get; }
+
+    /// <summary>The kernel's extended-ack message (<c>NLMSGERR_ATTR_MSG</c>), if any.</summary>
+    public string? ExtendedAckMessage { get; }
+
+    /// <summary>The extended-ack offset (<c>NLMSGERR_ATTR_OFFS</c>), if any.</summary>
+    public int? ExtendedAckOffset { get; }
+
+    /// <summary>True for errors that may go away on retry (EINTR, EAGAIN, EBUSY, ENOBUFS).</summary>
+    public bool IsTransient => Errno is LinuxErrno.EINTR or LinuxErrno.EAGAIN or LinuxErrno.EBUSY or LinuxErrno.ENOBUFS;
+
+    /// <summary>The symbolic name of <paramref name="errno"/> (EEXIST, ENODEV, …) or its number.</summary>
+    /// <param name="errno">A positive errno.</param>
+    /// <returns>The name.</returns>
+    public static string ErrnoName(int errno) => errno switch
+    {
+        1 => "EPERM",
+        2 => "ENOENT",
+        3 => "ESRCH",
+        4 => "EINTR",
+        11 => "EAGAIN",
+        12 => "ENOMEM",
+        13 => "EACCES",
+        16 => "EBUSY",
+        17 => "EEXIST",
+        19 => "ENODEV",
+        22 => "EINVAL",
+        34 => "ERANGE",
+        38 => "ENOSYS",
+        61 => "ENODATA",
+        90 => "EMSGSIZE",
+        93 => "EPROTONOSUPPORT",
+        95 => "EOPNOTSUPP",
+        97 => "EAFNOSUPPORT",
+        101 => "ENETUNREACH",
+        105 => "ENOBUFS",
+        113 => "EHOSTUNREACH",
+        _ => "errno " + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static string FormatMessage(string operation, int errno, string? ext) =>
+        ext is null
+            ? $"{operation}: {ErrnoName(errno)} ({errno})"
+            : $"{operation}: {ErrnoName(errno)} ({errno}): {ext}";
+}
+
+/// <summary>A netlink message or attribute was malformed (truncated, impossible length, wrong size).</summary>
+public class NetlinkProtocolException : NetlinkException
+{
+    /// <summary>Creates an exception.</summary>
+    public NetlinkProtocolException()
+        : base("Malformed netlink data.")
+    {
+    }
+
+    /// <summary>Creates an exception with a message.</summary>
+    /// <param name="message">The message.</param>
+    public NetlinkProtocolException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and an inner exception.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public NetlinkProtocolException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A dump was interrupted (<c>NLM_F_DUMP_INTR</c>): the table changed while it was read, so the result may be inconsistent.</summary>
+public class NetlinkDumpInterruptedException : NetlinkException
+{
+    /// <summary>Creates an exception.</summary>
+    public NetlinkDumpInterruptedException()
+        : base("The netlink dump was interrupted by a concurrent change; retry it.")
+    {
+    }
+
+    /// <summary>Creates an exception with a message.</summary>
+    /// <param name="message">The message.</param>
+    public NetlinkDumpInterruptedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and an inner exception.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public NetlinkDumpInterruptedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

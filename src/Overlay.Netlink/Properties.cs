@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+[assembly: System.CLSCompliant(false)]
+[assembly: SupportedOSPlatform("linux")]
