@@ -146,7 +146,7 @@ public readonly ref struct IPv4Header
     public Span<byte> DestinationBytes => _span.Slice(16, 4);
 
     /// <summary>The header bytes (<see cref="HeaderLength"/>).</summary>
-    public Span<byte> Header => _span[..HeaderLength];
+    public Span<byte> Header => _span[..Math.Min(HeaderLength, _span.Length)];
 
     /// <summary>The payload: from the end of the header to <see cref="TotalLength"/> (clamped to the span).</summary>
     public Span<byte> Payload

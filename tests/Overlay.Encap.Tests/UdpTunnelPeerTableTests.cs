@@ -1,0 +1,143 @@
+using System.Net;
+using Overlay.Encap.Internal;
+using Overlay.Encap.Tests.Infrastructure;
+
+namespace Overlay.Encap.Tests;
+
+public sealed class UdpTunnelPeerTableTests
+{
+    private static IPEndPoint Endpoint(string address) => new(IPAddress.Parse(address), 8285);
+
+    [Fact]
+    public void Longest_prefix_wins()
+    {
+        var peers = new UdpTunnelPeerTable();
+        peers.Set(IPNetwork.Parse("198.19.0.0/16"), Endpoint("198.18.0.16"));
+        peers.Set(IPNetwork.Parse("198.19.2.0/24"), Endpoint("198.18.0.24"));
+        peers.Set(IPNetwork.Parse("198.19.2.128/25"), Endpoint("198.18.0.25"));
+
+        Assert.True(peers.TryLookup(IPAddress.Parse("198.19.2.200"), out IPNetwork subnet, out IPEndPoint? ep));
+        Assert.Equal(IPNetwork.Parse("198.19.2.128/25"), subnet);
+        Assert.Equal(Endpoint("198.18.0.25"), ep);
+        Assert.True(peers.TryLookup(IPAddress.Parse("198.19.2.5"), out _, out ep));
+        Assert.Equal(Endpoint("198.18.0.24"), ep);
+        Assert.True(peers.TryLookup(IPAddress.Parse("198.19.3.5"), out _, out ep));
+        Assert.Equal(Endpoint("198.18.0.16"), ep);
+        Assert.False(peers.TryLookup(IPAddress.Parse("198.20.0.1"), out _, out _));
+    }
+
+    [Fact]
+    public void Set_replaces_and_remove_deletes()
+    {
+        var peers = new UdpTunnelPeerTable();
+        peers.Set(IPNetwork.Parse("198.19.2.0/24"), Endpoint("198.18.0.2"));
+        peers.Set(IPNetwork.Parse("198.19.2.0/24"), Endpoint("198.18.0.3"));
+        Assert.Equal(1, peers.Count);
+        Assert.True(peers.TryLookup(IPAddress.Parse("198.19.2.1"), out _, out IPEndPoint? ep));
+        Assert.Equal(Endpoint("198.18.0.3"), ep);
+        Assert.True(peers.Remove(IPNetwork.Parse("198.19.2.0/24")));
+        Assert.False(peers.Remove(IPNetwork.Parse("198.19.2.0/24")));
+        Assert.Equal(0, peers.Count);
+        Assert.Throws<ArgumentException>(() => peers.Set(IPNetwork.Parse("2001:db8::/64"), Endpoint("198.18.0.3")));
+    }
+
+    [Fact]
+    public async Task Lookups_see_a_consistent_table_during_concurrent_updates()
+    {
+        var peers = new UdpTunnelPeerTable();
+        peers.Set(IPNetwork.Parse("198.19.1.0/24"), Endpoint("198.18.0.1"));
+        var writer = Task.Run(() =>
+        {
+            for (int i = 0; i < 2000; i++)
+            {
+                peers.Set(new IPNetwork(IPAddress.Parse($"198.19.{2 + (i % 200)}.0"), 24), Endpoint($"198.18.1.{1 + (i % 200)}"));
+                peers.Remove(new IPNetwork(IPAddress.Parse($"198.19.{2 + ((i + 100) % 200)}.0"), 24));
+            }
+        }, TestContext.Current.CancellationToken);
+        uint address = Packets.Ip("198.19.1.77");
+        int misses = 0;
+        while (!writer.IsCompleted)
+        {
+            if (!peers.TryLookup(address, out UdpTunnelPeerTable.PeerEntry entry) || entry.Address != Packets.Ip("198.18.0.1"))
+            {
+                misses++;
+            }
+        }
+
+        await writer;
+        Assert.Equal(0, misses);
+    }
+}
+
+public sealed class TunnelForwarderTests
+{
+    private static readonly uint PeerB = Packets.Ip("198.18.0.2");
+    private static readonly uint PeerC = Packets.Ip("198.18.0.3");
+
+    private static TunnelForwarder Create(bool checkSender = true)
+    {
+        var peers = new UdpTunnelPeerTable();
+        peers.Set(IPNetwork.Parse("198.19.2.0/24"), new IPEndPoint(IPAddress.Parse("198.18.0.2"), 8285));
+        peers.Set(IPNetwork.Parse("198.19.3.0/24"), new IPEndPoint(IPAddress.Parse("198.18.0.3"), 8285));
+        return new TunnelForwarder(peers, checkSender, maxPacketSize: 1472);
+    }
+
+    [Fact]
+    public void Egress_goes_to_the_peer_of_the_destination_subnet()
+    {
+        TunnelForwarder f = Create();
+        Assert.Equal(-1, f.DecideEgress(Packets.Udp("198.19.1.1", "198.19.3.9", 1, 2, []), out UdpTunnelPeerTable.PeerEntry peer));
+        Assert.Equal((PeerC, (ushort)8285), (peer.Address, peer.Port));
+        Assert.Equal((int)UdpTunnelDropReason.NoRoute, f.DecideEgress(Packets.Udp("198.19.1.1", "198.19.4.9", 1, 2, []), out _));
+        Assert.Equal((int)UdpTunnelDropReason.NotIPv4, f.DecideEgress(new byte[40] { 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, out _));
+    }
+
+    [Fact]
+    public void Ingress_checks_the_sender_and_the_inner_source()
+    {
+        TunnelForwarder f = Create();
+        byte[] fromB = Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]);
+        Assert.Equal(-1, f.DecideIngress(fromB, PeerB));
+        Assert.Equal((int)UdpTunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(fromB, PeerC));
+        Assert.Equal((int)UdpTunnelDropReason.UnknownSender, f.DecideIngress(fromB, Packets.Ip("198.18.0.99")));
+        Assert.Equal((int)UdpTunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), PeerB));
+        Assert.Equal((int)UdpTunnelDropReason.UnknownSender, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), Packets.Ip("198.18.0.99")));
+    }
+
+    [Fact]
+    public void Without_the_sender_check_the_inner_source_must_still_be_a_peer_subnet()
+    {
+        TunnelForwarder f = Create(checkSender: false);
+        Assert.Equal(-1, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]), Packets.Ip("203.0.113.9")));
+        Assert.Equal((int)UdpTunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), PeerB));
+    }
+
+    [Fact]
+    public void Malformed_and_oversize_datagrams_are_dropped_with_a_reason()
+    {
+        TunnelForwarder f = Create();
+        byte[] good = Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, new byte[100]);
+        Assert.Equal((int)UdpTunnelDropReason.TooShort, f.DecideIngress(good.AsSpan(0, 19), PeerB));
+        byte[] v6 = (byte[])good.Clone();
+        v6[0] = 0x65;
+        Assert.Equal((int)UdpTunnelDropReason.BadVersion, f.DecideIngress(v6, PeerB));
+        byte[] ihl = (byte[])good.Clone();
+        ihl[0] = 0x43;
+        Assert.Equal((int)UdpTunnelDropReason.BadHeaderLength, f.DecideIngress(ihl, PeerB));
+        Assert.Equal((int)UdpTunnelDropReason.LengthMismatch, f.DecideIngress(good.AsSpan(0, good.Length - 1), PeerB));
+        byte[] sum = (byte[])good.Clone();
+        sum[11] ^= 1;
+        Assert.Equal((int)UdpTunnelDropReason.BadChecksum, f.DecideIngress(sum, PeerB));
+        Assert.Equal((int)UdpTunnelDropReason.Oversize, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, new byte[1500]), PeerB));
+    }
+
+    [Fact]
+    public void Ttl_is_left_alone()
+    {
+        TunnelForwarder f = Create();
+        byte[] packet = Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1], ttl: 1);
+        byte[] copy = (byte[])packet.Clone();
+        Assert.Equal(-1, f.DecideIngress(packet, PeerB));
+        Assert.Equal(copy, packet);
+    }
+}
