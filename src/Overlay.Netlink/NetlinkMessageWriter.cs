@@ -202,6 +202,16 @@ public ref struct NetlinkMessageWriter
         span[count] = 0;
     }
 
+    /// <summary>Writes a string attribute without a NUL terminator (as iproute2 sends IFLA_INFO_KIND).</summary>
+    /// <param name="type">The attribute type.</param>
+    /// <param name="value">The string.</param>
+    public void WriteUnterminatedString(ushort type, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        Span<byte> span = BeginAttribute(type, Encoding.UTF8.GetByteCount(value));
+        Encoding.UTF8.GetBytes(value, span);
+    }
+
     /// <summary>Writes an IPv4 (4 bytes) or IPv6 (16 bytes) address attribute, network byte order.</summary>
     /// <param name="type">The attribute type.</param>
     /// <param name="address">The address.</param>

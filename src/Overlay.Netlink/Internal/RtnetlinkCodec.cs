@@ -63,7 +63,7 @@ internal static class RtnetlinkCodec
         }
 
         NestedAttribute info = writer.BeginNested(IflaType.LinkInfo);
-        writer.WriteString(IflaInfoType.Kind, spec.Kind);
+        writer.WriteUnterminatedString(IflaInfoType.Kind, spec.Kind);
         if (spec.HasInfoData)
         {
             NestedAttribute data = writer.BeginNested(IflaInfoType.Data);
