@@ -95,6 +95,7 @@ public sealed class LeaseKeeper
     private readonly ILogger _logger;
     private volatile Lease _lease;
     private volatile TaskCompletionSource _lost = NewSignal();
+    private bool _renewedInLastRound;
 
     /// <summary>Creates a keeper for <paramref name="lease"/>, acquired with <paramref name="request"/>.</summary>
     public LeaseKeeper(ISubnetRegistry registry, Lease lease, LeaseRequest request, LeaseKeeperOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
@@ -132,9 +133,11 @@ public sealed class LeaseKeeper
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 bool lost = await WaitForRenewalTimeAsync(cancellationToken).ConfigureAwait(false);
+                _renewedInLastRound = false;
                 if (!lost)
                 {
                     lost = await RenewAsync(cancellationToken).ConfigureAwait(false);
+                    _renewedInLastRound = !lost;
                 }
 
                 if (lost)
@@ -168,6 +171,13 @@ public sealed class LeaseKeeper
         TimeSpan jitterCap = TimeSpan.FromTicks(Math.Min(_options.MaxJitter.Ticks, _options.RenewMargin.Ticks / 2));
         TimeSpan jitter = TimeSpan.FromTicks((long)((_options.Random ?? Random.Shared).NextDouble() * jitterCap.Ticks));
         TimeSpan due = expiration - _options.RenewMargin - jitter - _time.GetUtcNow();
+        if (due <= TimeSpan.Zero && _renewedInLastRound)
+        {
+            // A lease that is due again right after its renewal (TTL not longer than the margin):
+            // pace the renewals instead of spinning.
+            due = _options.RetryInitialDelay;
+        }
+
         return DelayUnlessLostAsync(due > TimeSpan.Zero ? due : TimeSpan.Zero, cancellationToken);
     }
 

@@ -1,0 +1,73 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using static Overlay.Subnets.Tests.TestRegistry;
+
+namespace Overlay.Subnets.Tests;
+
+public sealed class InMemorySubnetRegistryTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Watch_starts_with_a_snapshot_then_delivers_one_element_batches()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse("""{"Network":"10.3.0.0/16"}"""), new SubnetRegistryOptions { LeaseTtl = TimeSpan.FromSeconds(3) }, time);
+        Lease existing = await registry.AcquireLeaseAsync(new LeaseRequest(Node("198.18.0.1")), Ct);
+        await using var watch = registry.WatchLeasesAsync(Ct).GetAsyncEnumerator(Ct);
+
+        Assert.True(await watch.MoveNextAsync());
+        Assert.True(watch.Current.IsSnapshot);
+        Assert.Equal(existing, Assert.Single(watch.Current.Events).Lease);
+
+        Lease foreign = await registry.AcquireLeaseAsync(new LeaseRequest(Node("198.18.0.2")) { PreviousSubnet = IPNetwork.Parse("10.3.30.0/24") }, Ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.False(watch.Current.IsSnapshot);
+        LeaseEvent added = Assert.Single(watch.Current.Events);
+        Assert.Equal((LeaseEventKind.Added, IPNetwork.Parse("10.3.30.0/24")), (added.Kind, added.Lease.Subnet!.Value));
+
+        // A 3 s lease expires and is reported removed (spec §7.3, one-element batches).
+        time.Advance(TimeSpan.FromSeconds(3));
+        var removed = new List<LeaseEvent>();
+        while (removed.Count < 2)
+        {
+            Assert.True(await watch.MoveNextAsync());
+            removed.AddRange(Assert.Single(watch.Current.Events) is var e ? [e] : []);
+        }
+
+        Assert.All(removed, e => Assert.Equal(LeaseEventKind.Removed, e.Kind));
+        Assert.Equal(new[] { existing.Key, foreign.Key }.Order(StringComparer.Ordinal), removed.Select(e => e.Lease.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Several_agents_in_one_process_share_one_registry_concurrently()
+    {
+        using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse("""{"Network":"10.3.0.0/16"}"""));
+        Lease[] leases = await Task.WhenAll(Enumerable.Range(1, 50).Select(i =>
+            Task.Run(async () => await registry.AcquireLeaseAsync(new LeaseRequest(Node($"198.18.0.{i}")), Ct), Ct)));
+        Assert.Equal(50, leases.Select(l => l.Subnet).Distinct().Count());
+        Assert.Equal(50, (await registry.GetLeasesAsync(Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Config_can_be_changed_and_invalid_config_is_refused()
+    {
+        using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse("""{"Network":"10.3.0.0/16"}"""));
+        Assert.Equal(24, (await registry.GetNetworkConfigAsync(Ct)).SubnetLen);
+        registry.SetNetworkConfig(NetworkConfig.Parse("""{"Network":"10.4.0.0/16","SubnetLen":26}"""));
+        Assert.Equal(26, (await registry.GetNetworkConfigAsync(Ct)).SubnetLen);
+        Assert.Throws<NetworkConfigException>(() => registry.SetNetworkConfig(NetworkConfig.Parse("""{"Network":"10.4.0.0/30"}""")));
+        Assert.Throws<NetworkConfigException>(() => new InMemorySubnetRegistry(NetworkConfig.Parse("{}")));
+    }
+
+    [Fact]
+    public async Task Dispose_ends_running_watches()
+    {
+        var registry = new InMemorySubnetRegistry(NetworkConfig.Parse("""{"Network":"10.3.0.0/16"}"""));
+        await using var watch = registry.WatchLeasesAsync(Ct).GetAsyncEnumerator(Ct);
+        Assert.True(await watch.MoveNextAsync());
+        ValueTask<bool> next = watch.MoveNextAsync();
+        registry.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await next);
+    }
+}
