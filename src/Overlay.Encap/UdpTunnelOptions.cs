@@ -9,7 +9,12 @@ public sealed class UdpTunnelOptions
     /// <summary>Where the UDP socket is bound (flannel: the interface address and port 8285).</summary>
     public IPEndPoint LocalEndpoint { get; set; } = new(IPAddress.Any, 8285);
 
-    /// <summary>The source of ICMP Destination Unreachable messages written back into the TUN (flannel: the TUN address). Null: no ICMP errors are generated.</summary>
+    /// <summary>
+    /// The source of ICMP Destination Unreachable messages written back into the TUN; null: none are generated.
+    /// It must not be an address assigned on the host: the kernel drops packets that arrive with a local source
+    /// address as martians (flannel uses the TUN address, so its errors never arrive). An unassigned address of the
+    /// local subnet, e.g. its network address when the TUN has another one, serves.
+    /// </summary>
     public IPAddress? LocalOverlayAddress { get; set; }
 
     /// <summary>

@@ -1,0 +1,114 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using Overlay.Encap.Tests.Infrastructure;
+
+namespace Overlay.Encap.Tests.Privileged;
+
+[Trait("Category", Infrastructure.Privileged.Category)]
+public sealed class TunDeviceTests
+{
+    private static JsonElement LinkDetails(TestNamespace ns, string name)
+    {
+        using JsonDocument doc = JsonDocument.Parse(ns.Ip("-j", "-d", "link", "show", "dev", name));
+        return doc.RootElement[0].GetProperty("linkinfo").GetProperty("info_data").Clone();
+    }
+
+    [Fact]
+    public void Creates_a_tun_device_in_the_calling_threads_namespace()
+    {
+        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        using var ns = TestNamespace.Create();
+        using TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun0", VirtioNetHeader = true, MultiQueue = true, Offloads = TunOffloads.Checksum | TunOffloads.TcpSegmentationIPv4 }));
+
+        Assert.Equal("ovltun0", tun.Name);
+        Assert.Equal(TunOffloads.Checksum | TunOffloads.TcpSegmentationIPv4, tun.Offloads);
+        JsonElement info = LinkDetails(ns, "ovltun0");
+        Assert.Equal("tun", info.GetProperty("type").GetString());
+        Assert.False(info.GetProperty("pi").GetBoolean());
+        Assert.True(info.GetProperty("vnet_hdr").GetBoolean());
+        Assert.True(info.GetProperty("multi_queue").GetBoolean());
+
+        // The host namespace does not see it.
+        Assert.NotEqual(0, Tools.Run("ip", "link", "show", "dev", "ovltun0").ExitCode);
+
+        using TunDevice second = tun.AttachQueue();
+        Assert.Equal("ovltun0", second.Name);
+    }
+
+    [Fact]
+    public void Device_disappears_when_its_last_queue_is_closed()
+    {
+        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        using var ns = TestNamespace.Create();
+        TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun1" }));
+        Assert.Equal(0, ns.Exec("ip", "link", "show", "dev", "ovltun1").ExitCode);
+        tun.Dispose();
+        Assert.NotEqual(0, ns.Exec("ip", "link", "show", "dev", "ovltun1").ExitCode);
+    }
+
+    [Fact]
+    public async Task Answers_a_ping_read_from_the_device()
+    {
+        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var ns = TestNamespace.Create();
+        using TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun2" }));
+        ns.Ip("addr", "add", "198.19.1.1/24", "dev", "ovltun2");
+        ns.Ip("link", "set", "ovltun2", "up");
+
+        Task<(int ExitCode, string Output, string Error)> ping = Task.Run(() => ns.Exec("ping", "-c", "1", "-W", "10", "198.19.1.2"), ct);
+        byte[] buffer = new byte[2000];
+        byte[] request;
+        while (true)
+        {
+            int n = await tun.ReadAsync(buffer, ct);
+            var ip = new IPv4Header(buffer.AsSpan(0, n));
+            if (ip.Version == 4 && ip.Protocol == IPProtocols.Icmp && buffer[ip.HeaderLength] == 8)
+            {
+                request = buffer[..n];
+                break;
+            }
+        }
+
+        var req = new IPv4Header(request);
+        Assert.Equal(IPv4Validation.Valid, IPv4Header.Validate(request));
+        Assert.Equal(Packets.Ip("198.19.1.1"), req.Source);
+        Assert.Equal(Packets.Ip("198.19.1.2"), req.Destination);
+
+        // Echo reply: swap addresses, type 0, fresh checksums.
+        byte[] reply = (byte[])request.Clone();
+        var rep = new IPv4Header(reply);
+        rep.Source = req.Destination;
+        rep.Destination = req.Source;
+        rep.UpdateHeaderChecksum();
+        Span<byte> icmp = reply.AsSpan(rep.HeaderLength);
+        icmp[0] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], 0);
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], InternetChecksum.Compute(icmp));
+        await tun.WriteAsync(reply, ct);
+
+        (int exit, string output, _) = await ping;
+        Assert.True(exit == 0, output);
+        Assert.Contains("1 received", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pending_read_is_cancelled_and_disposal_fails_reads()
+    {
+        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        using var ns = TestNamespace.Create();
+        TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun3" }));
+        using var cts = new CancellationTokenSource();
+        ValueTask<int> read = tun.ReadAsync(new byte[2000], cts.Token);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await read);
+
+        using var blockingCts = new CancellationTokenSource();
+        var blocking = Task.Factory.StartNew(() => tun.Read(new byte[2000], blockingCts.Token), TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await blockingCts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocking);
+
+        tun.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await tun.ReadAsync(new byte[10], TestContext.Current.CancellationToken));
+    }
+}
