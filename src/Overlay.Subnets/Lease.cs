@@ -38,6 +38,42 @@ public sealed record Lease(IPNetwork? Subnet, IPNetwork? IPv6Subnet, LeaseAttrib
             ? Subnet is { } s && Internal.AddressMath.Overlaps(s, network)
             : IPv6Subnet is { } s6 && Internal.AddressMath.Overlaps(s6, network);
 
+    /// <summary>
+    /// Decodes a stored record — a registry key ending in a subnet key, and a lease value — as
+    /// flanneld reads it. A record that is not a lease yields a <see cref="LeaseRecordError"/>
+    /// naming the key and the reason (and the subnets, when the key itself parsed), never an exception.
+    /// </summary>
+    /// <param name="key">The record's key, for example <c>/coreos.com/network/subnets/10.5.34.0-24</c>.</param>
+    /// <param name="value">The stored <see cref="LeaseAttributes"/> JSON.</param>
+    /// <param name="expiration">The lease's expiry when the store knows it.</param>
+    /// <param name="isReservation">True when the record never expires (a key without an etcd lease).</param>
+    /// <param name="lease">The lease, when the record is one.</param>
+    /// <param name="error">Why the record is not a lease, otherwise.</param>
+    public static bool TryDecodeRecord(string key, ReadOnlySpan<byte> value, DateTimeOffset? expiration, bool isReservation,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Lease? lease, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out LeaseRecordError? error)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lease = null;
+        if (!SubnetKey.TryParse(key, out IPNetwork? subnet, out IPNetwork? ipv6Subnet))
+        {
+            error = new LeaseRecordError(key, "the key does not end in a subnet key");
+            return false;
+        }
+
+        try
+        {
+            LeaseAttributes attributes = LeaseAttributes.Parse(value);
+            lease = new Lease(subnet, ipv6Subnet, attributes, isReservation ? null : expiration) { IsReservation = isReservation };
+            error = null;
+            return true;
+        }
+        catch (FormatException ex)
+        {
+            error = new LeaseRecordError(key, ex.Message) { Subnet = subnet, IPv6Subnet = ipv6Subnet };
+            return false;
+        }
+    }
+
     /// <summary>Returns the key and the published attributes.</summary>
     public override string ToString() => $"{Key} {Attributes}";
 }

@@ -71,3 +71,34 @@ public sealed class InMemorySubnetRegistryTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await next);
     }
 }
+
+public sealed class OwnLeaseWatchTests
+{
+    [Fact]
+    public async Task Own_lease_is_seen_added_then_renewed_then_removed()
+    {
+        // spec §7.3 own-lease watch and renewal: first Added, a renewal is another Added with
+        // unchanged attributes and a fresh 24 h expiry, a manual delete is Removed.
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse("""{"Network":"10.3.0.0/16"}"""), timeProvider: time);
+        var attributes = Node("1.2.3.4") with { BackendData = System.Text.Json.JsonDocument.Parse("""{"Dummy":"test string"}""").RootElement.Clone() };
+        Lease lease = await registry.AcquireLeaseAsync(new LeaseRequest(attributes), ct);
+        await using var watch = registry.WatchLeasesAsync(ct).GetAsyncEnumerator(ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal(lease, Assert.Single(watch.Current.Events).Lease);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        Lease renewed = await registry.RenewLeaseAsync(lease, ct);
+        Assert.True(await watch.MoveNextAsync());
+        LeaseEvent e = Assert.Single(watch.Current.Events);
+        Assert.Equal(LeaseEventKind.Added, e.Kind);
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromHours(24), e.Lease.Expiration);
+        Assert.Equal("""{"PublicIP":"1.2.3.4","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"Dummy":"test string"}}""", e.Lease.Attributes.ToJson());
+        Assert.Equal(renewed, e.Lease);
+
+        await registry.ReleaseLeaseAsync(renewed, ct);
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal((LeaseEventKind.Removed, lease.Key), (Assert.Single(watch.Current.Events).Kind, watch.Current.Events[0].Lease.Key));
+    }
+}

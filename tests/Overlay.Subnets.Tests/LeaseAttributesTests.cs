@@ -133,3 +133,48 @@ public sealed class LeaseAttributesTests
         }, iter: 3000);
     }
 }
+
+public sealed class LeaseRecordTests
+{
+    [Fact]
+    public void Etcd_record_decodes_into_a_lease()
+    {
+        Assert.True(Lease.TryDecodeRecord("/coreos.com/network/subnets/10.1.5.0-24", """{"PublicIP":"1.2.3.4","PublicIPv6":null}"""u8, DateTimeOffset.UnixEpoch, false, out Lease? lease, out LeaseRecordError? error));
+        Assert.Null(error);
+        Assert.Equal(IPNetwork.Parse("10.1.5.0/24"), lease.Subnet);
+        Assert.Equal(IPAddress.Parse("1.2.3.4"), lease.Attributes.PublicIP);
+        Assert.Equal(DateTimeOffset.UnixEpoch, lease.Expiration);
+        Assert.Equal("10.1.5.0-24", lease.Key);
+    }
+
+    [Fact]
+    public void Record_without_expiry_is_a_reservation()
+    {
+        Assert.True(Lease.TryDecodeRecord("10.1.5.0-24", """{"PublicIP":"1.2.3.4"}"""u8, DateTimeOffset.UnixEpoch, true, out Lease? lease, out _));
+        Assert.True(lease.IsReservation);
+        Assert.Null(lease.Expiration);
+    }
+
+    [Fact]
+    public void Bad_value_is_an_error_that_keeps_the_subnet_and_bad_key_is_an_error_without_one()
+    {
+        // spec §7.3 fuzz seed: an IPv6 PublicIP must be rejected.
+        Assert.False(Lease.TryDecodeRecord("/coreos.com/network/subnets/10.1.5.0-24", """{"PublicIP":"fd00::1"}"""u8, null, false, out _, out LeaseRecordError? error));
+        Assert.Equal(IPNetwork.Parse("10.1.5.0/24"), error.Subnet);
+        Assert.Contains("PublicIP", error.Reason);
+
+        Assert.False(Lease.TryDecodeRecord("/coreos.com/network/subnetsX/whatever", """{"PublicIP":"1.2.3.4"}"""u8, null, false, out _, out error));
+        Assert.Null(error.Subnet);
+        Assert.Equal("/coreos.com/network/subnetsX/whatever", error.Key);
+    }
+
+    [Fact]
+    public void Arbitrary_records_never_crash_the_decoder()
+    {
+        CsCheck.Gen.Select(CsCheck.Gen.String, CsCheck.Gen.Byte.Array[0, 60], CsCheck.Gen.Long).Sample((key, value, ttl) =>
+        {
+            bool ok = Lease.TryDecodeRecord(key, value, DateTimeOffset.UnixEpoch.AddSeconds(ttl % 1_000_000), ttl < 0, out Lease? lease, out LeaseRecordError? error);
+            Assert.True(ok ? lease is not null && error is null : lease is null && error is not null);
+        }, iter: 3000);
+    }
+}
