@@ -12,7 +12,7 @@ public sealed class UdpTunnelOptions
     /// <summary>
     /// The source of ICMP Destination Unreachable messages written back into the TUN; null: none are generated.
     /// It must not be an address assigned on the host: the kernel drops packets that arrive with a local source
-    /// address as martians (flannel uses the TUN address, so its errors never arrive). An unassigned address of the
+    /// address as martians unless accept_local is set (flannel uses the TUN address). An unassigned address of the
     /// local subnet, e.g. its network address when the TUN has another one, serves.
     /// </summary>
     public IPAddress? LocalOverlayAddress { get; set; }
