@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Throughput lab for Overlay.Encap (run as root):   sudo benchmarks/throughput.sh
+#
+# Builds two network namespaces ("hosts") joined by a veth pair (underlay 198.18.0.0/24, MTU 1500) and measures,
+# with identical iperf3 arguments (one stream and four streams, DURATION seconds each, overlay MTU 1450):
+#   (a) plain veth                          198.18.0.1 -> 198.18.0.2
+#   (b) kernel VXLAN programmed as flannel does (flannel.1, VNI 1, port 8472, neighbour + FDB + onlink route)
+#   (c) our UDP tunnel engine (Overlay.Encap.Tunnel: TUN + UDP, flannel's udp wire format), offloads on
+#   (d) the same engine with every offload off (one packet per system call, flannel's proxy design)
+# and prints Gbit/s, ping RTT, the engine's CPU seconds per GB moved (user + system of both engine processes),
+# and the ratio to kernel VXLAN. Environment: DURATION (default 5), SKIP_NO_OFFLOAD=1 to skip (d).
+# Only namespaces named ovl<pid>-tp* are created, and they are deleted on exit; the host namespace is not touched.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+[ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 1; }
+if ! command -v iperf3 >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends iperf3 >&2
+fi
+
+dotnet build benchmarks/Overlay.Encap.Tunnel -c Release -v q -nologo >&2
+ENGINE="benchmarks/Overlay.Encap.Tunnel/bin/Release/net10.0/Overlay.Encap.Tunnel.dll"
+
+A="ovl$$-tpa"; B="ovl$$-tpb"
+ENGINE_PIDS=()
+cleanup() {
+  for p in "${ENGINE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip netns pids "$B" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  ip netns del "$A" 2>/dev/null || true
+  ip netns del "$B" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+ip netns add "$A"; ip netns add "$B"
+ip -n "$A" link set lo up; ip -n "$B" link set lo up
+ip -n "$A" link add va type veth peer name vb netns "$B"
+ip -n "$A" addr add 198.18.0.1/24 dev va; ip -n "$A" link set va up
+ip -n "$B" addr add 198.18.0.2/24 dev vb; ip -n "$B" link set vb up
+ip netns exec "$B" iperf3 -s -D --pidfile "/tmp/ovl$$-iperf3.pid" >/dev/null
+
+clk_tck=$(getconf CLK_TCK)
+engine_cpu_ticks() {  # user + system ticks of the engine processes
+  local total=0 p
+  for p in "${ENGINE_PIDS[@]}"; do
+    read -r -a f < "/proc/$p/stat"
+    total=$((total + f[13] + f[14]))
+  done
+  echo "$total"
+}
+
+# run_iperf TARGET STREAMS -> "gbps bytes cpu_seconds"
+run_iperf() {
+  local target=$1 streams=$2 before after json
+  before=$( ((${#ENGINE_PIDS[@]})) && engine_cpu_ticks || echo 0)
+  json=$(ip netns exec "$A" iperf3 -c "$target" -P "$streams" -t "$DURATION" -O 1 -J)
+  after=$( ((${#ENGINE_PIDS[@]})) && engine_cpu_ticks || echo 0)
+  python3 - "$json" "$before" "$after" "$clk_tck" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1]); end = d["end"]["sum_received"]
+print(f'{end["bits_per_second"]/1e9:.2f} {end["bytes"]} {(int(sys.argv[3])-int(sys.argv[2]))/int(sys.argv[4]):.2f}')
+PY
+}
+
+ping_rtt() {  # average RTT in ms
+  ip netns exec "$A" ping -c 20 -i 0.05 -q "$1" | awk -F'/' '/^rtt/ {print $5}'
+}
+
+declare -A R
+measure() {  # measure NAME TARGET
+  local name=$1 target=$2 one four
+  ip netns exec "$A" ping -c 2 -W 2 -q "$target" >/dev/null || { echo "no connectivity for $name" >&2; exit 1; }
+  R[$name,rtt]=$(ping_rtt "$target")
+  one=$(run_iperf "$target" 1); four=$(run_iperf "$target" 4)
+  read -r "R[$name,g1]" "R[$name,b1]" "R[$name,c1]" <<<"$one"
+  read -r "R[$name,g4]" "R[$name,b4]" "R[$name,c4]" <<<"$four"
+  echo "measured $name: 1 stream ${R[$name,g1]} Gbit/s, 4 streams ${R[$name,g4]} Gbit/s, rtt ${R[$name,rtt]} ms" >&2
+}
+
+# (a) plain veth
+measure veth 198.18.0.2
+
+# (b) kernel VXLAN, as flannel programs it (spec §2.2–2.5): VNI 1, kernel default port 8472, local VTEP address,
+# learning off, MTU underlay − 50, subnet IP as /32, permanent neighbour + FDB entry + onlink route per peer.
+vxlan_node() {  # NS LOCAL_VTEP UNDERLAY_DEV SUBNET_IP
+  local ns=$1 mac
+  ip -n "$ns" link add flannel.1 type vxlan id 1 local "$2" dev "${3}" dstport 8472 nolearning ttl 0
+  ip -n "$ns" link set flannel.1 mtu 1450
+  ip -n "$ns" addr add "$4/32" dev flannel.1
+  ip -n "$ns" link set flannel.1 up
+}
+vxlan_node "$A" 198.18.0.1 va 198.19.1.0
+vxlan_node "$B" 198.18.0.2 vb 198.19.2.0
+mac_a=$(ip -n "$A" -j link show flannel.1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+mac_b=$(ip -n "$B" -j link show flannel.1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+ip -n "$A" neigh replace 198.19.2.0 lladdr "$mac_b" dev flannel.1 nud permanent
+bridge -n "$A" fdb replace "$mac_b" dev flannel.1 self dst 198.18.0.2 permanent
+ip -n "$A" route replace 198.19.2.0/24 via 198.19.2.0 dev flannel.1 onlink
+ip -n "$B" neigh replace 198.19.1.0 lladdr "$mac_a" dev flannel.1 nud permanent
+bridge -n "$B" fdb replace "$mac_a" dev flannel.1 self dst 198.18.0.1 permanent
+ip -n "$B" route replace 198.19.1.0/24 via 198.19.1.0 dev flannel.1 onlink
+measure vxlan 198.19.2.0
+ip -n "$A" link del flannel.1; ip -n "$B" link del flannel.1
+
+# (c, d) our engine, laid out as flannel's udp backend: TUN with the subnet IP as /32, route for the whole network.
+start_engines() {  # OFFLOADS
+  local ns local_ip subnet_ip peer_subnet peer_ip log
+  for spec in "$A 198.18.0.1 198.19.1.0 198.19.2.0/24 198.18.0.2" "$B 198.18.0.2 198.19.2.0 198.19.1.0/24 198.18.0.1"; do
+    read -r ns local_ip subnet_ip peer_subnet peer_ip <<<"$spec"
+    log="/tmp/ovl$$-engine-$ns.log"
+    ip netns exec "$ns" dotnet "$ENGINE" --tun ovltun0 --local "$local_ip:8285" --offloads "$1" \
+      --peer "$peer_subnet=$peer_ip:8285" >"$log" 2>&1 &
+    ENGINE_PIDS+=($!)
+    for _ in $(seq 100); do grep -q ready "$log" 2>/dev/null && break; sleep 0.1; done
+    ip -n "$ns" addr add "$subnet_ip/32" dev ovltun0
+    ip -n "$ns" link set ovltun0 mtu 1450 up
+    ip -n "$ns" route add 198.19.0.0/16 dev ovltun0
+  done
+}
+stop_engines() {
+  for p in "${ENGINE_PIDS[@]}"; do kill "$p"; done
+  wait "${ENGINE_PIDS[@]}" 2>/dev/null || true
+  ENGINE_PIDS=()
+  cat /tmp/ovl$$-engine-*.log >&2; rm -f /tmp/ovl$$-engine-*.log
+}
+start_engines on
+measure engine 198.19.2.0
+stop_engines
+if [ "${SKIP_NO_OFFLOAD:-0}" != 1 ]; then
+  start_engines off
+  measure engine-nooffload 198.19.2.0
+  stop_engines
+fi
+
+kill "$(cat "/tmp/ovl$$-iperf3.pid")" 2>/dev/null || true; rm -f "/tmp/ovl$$-iperf3.pid"
+
+echo
+echo "Overlay.Encap throughput lab: $(nproc) CPUs, kernel $(uname -r), iperf3 -t $DURATION, overlay MTU 1450, $(date -u +%FT%TZ)"
+printf '| %-26s | %9s | %9s | %8s | %10s | %10s | %9s | %9s |\n' path "1 stream" "4 streams" "ping" "CPU s/GB 1" "CPU s/GB 4" "ratio 1" "ratio 4"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..28})" "-----------" "-----------" "----------" "------------" "------------" "-----------" "-----------"
+for name in veth vxlan engine engine-nooffload; do
+  [ -n "${R[$name,g1]:-}" ] || continue
+  python3 - "$name" "${R[$name,g1]}" "${R[$name,g4]}" "${R[$name,rtt]}" "${R[$name,b1]}" "${R[$name,c1]}" "${R[$name,b4]}" "${R[$name,c4]}" "${R[vxlan,g1]}" "${R[vxlan,g4]}" <<'PY'
+import sys
+name, g1, g4, rtt, b1, c1, b4, c4, v1, v4 = sys.argv[1:]
+label = {"veth": "(a) plain veth", "vxlan": "(b) kernel VXLAN (flannel)", "engine": "(c) Overlay.Encap engine",
+         "engine-nooffload": "(d) engine, no offloads"}[name]
+eng = name.startswith("engine")
+cpu = lambda c, b: f"{float(c) / (int(b) / 1e9):.2f}" if eng and int(b) else "-"
+print(f"| {label:<26} | {g1:>9} | {g4:>9} | {rtt:>5} ms | {cpu(c1, b1):>10} | {cpu(c4, b4):>10} | "
+      f"{float(g1)/float(v1):>8.2f}x | {float(g4)/float(v4):>8.2f}x |")
+PY
+done
