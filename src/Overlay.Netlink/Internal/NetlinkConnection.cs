@@ -390,14 +390,15 @@ internal static class AckParser
                 throw new NetlinkProtocolException("Truncated echoed request in NLMSG_ERROR.");
             }
 
-            int echoed = (message.Header.Flags & NetlinkMessageFlags.Capped) != 0
+            uint echoed = (message.Header.Flags & NetlinkMessageFlags.Capped) != 0
                 ? NetlinkMessageWriter.HeaderLength
-                : (int)HostOrder.ReadUInt32(payload[4..]);
-            attributesStart = 4 + NetlinkMessageWriter.Align(echoed);
-            if (echoed < NetlinkMessageWriter.HeaderLength || attributesStart > payload.Length)
+                : HostOrder.ReadUInt32(payload[4..]);
+            if (echoed < NetlinkMessageWriter.HeaderLength || echoed > (uint)(payload.Length - 4))
             {
                 throw new NetlinkProtocolException($"Invalid echoed request length {echoed} in NLMSG_ERROR.");
             }
+
+            attributesStart = Math.Min(4 + NetlinkMessageWriter.Align((int)echoed), payload.Length);
         }
 
         var attributes = new NetlinkAttributeReader(payload[attributesStart..]);

@@ -563,7 +563,7 @@ internal static class RtnetlinkCodec
         };
     }
 
-    private static IPAddress Mask(IPAddress address, int prefixLength)
+    internal static IPAddress Mask(IPAddress address, int prefixLength)
     {
         Span<byte> bytes = stackalloc byte[16];
         address.TryWriteBytes(bytes, out int length);

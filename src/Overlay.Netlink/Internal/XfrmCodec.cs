@@ -252,8 +252,8 @@ internal static class XfrmCodec
 
         return new XfrmSelector
         {
-            Destination = new IPNetwork(ReadAddress(source, family), source[42]),
-            Source = new IPNetwork(ReadAddress(source[16..], family), source[43]),
+            Destination = new IPNetwork(RtnetlinkCodec.Mask(ReadAddress(source, family), source[42]), source[42]),
+            Source = new IPNetwork(RtnetlinkCodec.Mask(ReadAddress(source[16..], family), source[43]), source[43]),
             DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(source[32..]),
             DestinationPortMask = BinaryPrimitives.ReadUInt16BigEndian(source[34..]),
             SourcePort = BinaryPrimitives.ReadUInt16BigEndian(source[36..]),
@@ -361,8 +361,8 @@ internal static class XfrmCodec
 
         ReadOnlySpan<byte> name = value[..AlgorithmNameLength];
         int nul = name.IndexOf((byte)0);
-        int keyBits = (int)HostOrder.ReadUInt32(value[AlgorithmNameLength..]);
-        int keyBytes = (keyBits + 7) / 8;
+        uint keyBits = HostOrder.ReadUInt32(value[AlgorithmNameLength..]);
+        long keyBytes = ((long)keyBits + 7) / 8;
         if (keyBytes > value.Length - header)
         {
             throw new NetlinkProtocolException($"xfrm algorithm key of {keyBits} bits exceeds the attribute.");
@@ -370,7 +370,7 @@ internal static class XfrmCodec
 
         return new XfrmAlgorithm(
             Encoding.ASCII.GetString(nul >= 0 ? name[..nul] : name),
-            value.Slice(header, keyBytes).ToArray(),
+            value.Slice(header, (int)keyBytes).ToArray(),
             withLength ? (int)HostOrder.ReadUInt32(value[(AlgorithmNameLength + 4)..]) : 0);
     }
 }
