@@ -12,7 +12,7 @@ public sealed partial class NetlinkClient
     /// <returns>The addresses.</returns>
     public IAsyncEnumerable<LinkAddress> AddressesAsync(AddressFamily? family = null, int? interfaceIndex = null, CancellationToken cancellationToken = default) =>
         Enumerate(
-            DumpAsync(
+            ct => DumpAsync(
                 _route,
                 RtmType.GetAddress,
                 family is null ? LinuxAddressFamily.Unspecified : RtnetlinkCodec.FamilyOf(family.Value),
@@ -20,7 +20,7 @@ public sealed partial class NetlinkClient
                 m => RtnetlinkCodec.DecodeAddress(m),
                 a => (family is null || a.Family == family) && (interfaceIndex is null || a.InterfaceIndex == interfaceIndex),
                 "address list",
-                cancellationToken),
+                ct),
             cancellationToken);
 
     /// <summary>Adds an address (fails with EEXIST when present).</summary>

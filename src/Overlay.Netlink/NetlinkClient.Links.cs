@@ -10,7 +10,7 @@ public sealed partial class NetlinkClient
     /// <param name="cancellationToken">Cancels the dump.</param>
     /// <returns>The links.</returns>
     public IAsyncEnumerable<Link> LinksAsync(CancellationToken cancellationToken = default) =>
-        Enumerate(DumpAsync(_route, RtmType.GetLink, LinuxAddressFamily.Unspecified, RtnetlinkCodec.IfInfoLength, m => RtnetlinkCodec.DecodeLink(m), null, "link list", cancellationToken), cancellationToken);
+        Enumerate(ct => DumpAsync(_route, RtmType.GetLink, LinuxAddressFamily.Unspecified, RtnetlinkCodec.IfInfoLength, m => RtnetlinkCodec.DecodeLink(m), null, "link list", ct), cancellationToken);
 
     /// <summary>Gets a link by name, or null when there is none (ENODEV).</summary>
     /// <param name="name">The name.</param>
@@ -58,12 +58,12 @@ public sealed partial class NetlinkClient
     public async ValueTask<Link> LinkAddAsync(LinkSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        ArgumentException.ThrowIfNullOrEmpty(spec.Name);
+        ValidateName(spec.Name);
         string operation = $"link add {spec.Name} ({spec.Kind})";
         if (spec is TunLinkSpec tun)
         {
             CreateTun(tun);
-            await ApplyCommonAsync(spec, operation, cancellationToken).ConfigureAwait(false);
+            await ApplyCommonAsync(spec, cancellationToken).ConfigureAwait(false);
             return await GetLinkAsync(spec.Name, cancellationToken).ConfigureAwait(false);
         }
 
@@ -162,7 +162,7 @@ public sealed partial class NetlinkClient
     /// <returns>A task.</returns>
     public ValueTask LinkSetNameAsync(int index, string name, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        ValidateName(name);
         return LinkModifyAsync(index, new LinkModification { Name = name }, cancellationToken);
     }
 
@@ -198,6 +198,15 @@ public sealed partial class NetlinkClient
         }
     }
 
+    private static void ValidateName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > 15 || name.Contains('/', StringComparison.Ordinal) || name.Any(char.IsWhiteSpace))
+        {
+            throw new ArgumentException($"'{name}' is not a valid interface name (at most 15 bytes, no '/' or whitespace).", nameof(name));
+        }
+    }
+
     private async ValueTask<Link?> TryGetLinkCoreAsync(int index, string? name, CancellationToken cancellationToken)
     {
         Link? link = null;
@@ -225,7 +234,7 @@ public sealed partial class NetlinkClient
         return link;
     }
 
-    private async ValueTask ApplyCommonAsync(LinkSpec spec, string operation, CancellationToken cancellationToken)
+    private async ValueTask ApplyCommonAsync(LinkSpec spec, CancellationToken cancellationToken)
     {
         if (spec.Mtu is null && spec.MacAddress is null && spec.MasterIndex is null)
         {
@@ -234,7 +243,6 @@ public sealed partial class NetlinkClient
 
         Link link = await GetLinkAsync(spec.Name, cancellationToken).ConfigureAwait(false);
         await LinkModifyAsync(link.Index, new LinkModification { Mtu = spec.Mtu, MacAddress = spec.MacAddress, MasterIndex = spec.MasterIndex }, cancellationToken).ConfigureAwait(false);
-        _ = operation;
     }
 
     private unsafe void CreateTun(TunLinkSpec spec)
@@ -245,8 +253,7 @@ public sealed partial class NetlinkClient
             byte* ifreq = stackalloc byte[40];
             var request = new Span<byte>(ifreq, 40);
             request.Clear();
-            int count = System.Text.Encoding.UTF8.GetBytes(spec.Name, request[..15]);
-            _ = count;
+            System.Text.Encoding.UTF8.GetBytes(spec.Name, request[..15]);
             short flags = spec.Mode == TunMode.Tap ? IoctlInterop.IffTap : IoctlInterop.IffTun;
             if (!spec.PacketInfo)
             {

@@ -12,7 +12,7 @@ public sealed partial class NetlinkClient
     /// <returns>The entries.</returns>
     public IAsyncEnumerable<Neighbor> NeighborsAsync(AddressFamily? family = null, int? interfaceIndex = null, CancellationToken cancellationToken = default) =>
         Enumerate(
-            DumpAsync(
+            ct => DumpAsync(
                 _route,
                 RtmType.GetNeighbor,
                 family is null ? LinuxAddressFamily.Unspecified : RtnetlinkCodec.FamilyOf(family.Value),
@@ -20,7 +20,7 @@ public sealed partial class NetlinkClient
                 m => RtnetlinkCodec.IsBridgeFamily(m) ? null : RtnetlinkCodec.DecodeNeighbor(m),
                 n => (family is null || n.Family == family) && (interfaceIndex is null || n.InterfaceIndex == interfaceIndex),
                 "neighbour list",
-                cancellationToken),
+                ct),
             cancellationToken);
 
     /// <summary>Adds a neighbour entry (EEXIST when present).</summary>
@@ -60,7 +60,7 @@ public sealed partial class NetlinkClient
     /// <returns>The entries.</returns>
     public IAsyncEnumerable<FdbEntry> FdbEntriesAsync(int? interfaceIndex = null, CancellationToken cancellationToken = default) =>
         Enumerate(
-            DumpAsync(
+            ct => DumpAsync(
                 _route,
                 RtmType.GetNeighbor,
                 LinuxAddressFamily.Bridge,
@@ -68,7 +68,7 @@ public sealed partial class NetlinkClient
                 m => RtnetlinkCodec.IsBridgeFamily(m) ? RtnetlinkCodec.DecodeFdb(m) : null,
                 e => interfaceIndex is null || e.InterfaceIndex == interfaceIndex,
                 "fdb list",
-                cancellationToken),
+                ct),
             cancellationToken);
 
     /// <summary>Adds an FDB entry (EEXIST when present).</summary>

@@ -13,7 +13,7 @@ public sealed partial class NetlinkClient
     {
         filter ??= RouteFilter.Main;
         return Enumerate(
-            DumpAsync(
+            ct => DumpAsync(
                 _route,
                 RtmType.GetRoute,
                 filter.Family is null ? LinuxAddressFamily.Unspecified : RtnetlinkCodec.FamilyOf(filter.Family.Value),
@@ -25,7 +25,7 @@ public sealed partial class NetlinkClient
                     && (filter.Protocol is null || r.Protocol == filter.Protocol)
                     && (filter.OutputInterface is null || r.OutputInterface == filter.OutputInterface),
                 "route list",
-                cancellationToken),
+                ct),
             cancellationToken);
     }
 

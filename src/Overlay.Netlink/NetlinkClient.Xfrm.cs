@@ -84,7 +84,7 @@ public sealed partial class NetlinkClient
     /// <param name="cancellationToken">Cancels the dump.</param>
     /// <returns>The policies.</returns>
     public IAsyncEnumerable<XfrmPolicy> XfrmPoliciesAsync(CancellationToken cancellationToken = default) =>
-        Enumerate(DumpAsync(Xfrm, XfrmMessageType.GetPolicy, 0, 0, m => XfrmCodec.DecodePolicy(m), null, "xfrm policy list", cancellationToken), cancellationToken);
+        Enumerate(ct => DumpAsync(Xfrm, XfrmMessageType.GetPolicy, 0, 0, m => XfrmCodec.DecodePolicy(m), null, "xfrm policy list", ct), cancellationToken);
 
     /// <summary>Deletes all xfrm policies (XFRM_MSG_FLUSHPOLICY) of the client's namespace.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -168,7 +168,7 @@ public sealed partial class NetlinkClient
     /// <param name="cancellationToken">Cancels the dump.</param>
     /// <returns>The states.</returns>
     public IAsyncEnumerable<XfrmState> XfrmStatesAsync(CancellationToken cancellationToken = default) =>
-        Enumerate(DumpAsync(Xfrm, XfrmMessageType.GetState, 0, 0, m => XfrmCodec.DecodeState(m), null, "xfrm state list", cancellationToken), cancellationToken);
+        Enumerate(ct => DumpAsync(Xfrm, XfrmMessageType.GetState, 0, 0, m => XfrmCodec.DecodeState(m), null, "xfrm state list", ct), cancellationToken);
 
     /// <summary>Deletes all states of a protocol (XFRM_MSG_FLUSHSA; 0 = all protocols).</summary>
     /// <param name="protocol">The protocol or 0.</param>

@@ -146,11 +146,12 @@ public sealed partial class NetlinkClient : IDisposable
         return writer.Finish();
     }
 
-    private static async IAsyncEnumerable<T> Enumerate<T>(ValueTask<List<T>> items, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async IAsyncEnumerable<T> Enumerate<T>(Func<CancellationToken, ValueTask<List<T>>> dump, CancellationToken token, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        foreach (T item in await items.ConfigureAwait(false))
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, cancellationToken);
+        foreach (T item in await dump(linked.Token).ConfigureAwait(false))
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            linked.Token.ThrowIfCancellationRequested();
             yield return item;
         }
     }

@@ -18,10 +18,10 @@ public static class NetlinkEventIds
     /// <summary>A bulk operation completed (counts of successes and failures).</summary>
     public const int BulkCompleted = 1004;
 
-    /// <summary>A named network namespace was created.</summary>
+    /// <summary>Reserved: a named network namespace was created (not logged yet; namespaces take no logger).</summary>
     public const int NamespaceCreated = 1005;
 
-    /// <summary>A named network namespace was deleted.</summary>
+    /// <summary>Reserved: a named network namespace was deleted (not logged yet).</summary>
     public const int NamespaceDeleted = 1006;
 
     /// <summary>A netlink socket was opened.</summary>

@@ -24,14 +24,6 @@ internal static partial class Log
         Message = "Bulk {Operation} of {Count} requests: {Failed} failed")]
     public static partial void BulkCompleted(ILogger logger, string operation, int count, int failed);
 
-    [LoggerMessage(EventId = NetlinkEventIds.NamespaceCreated, Level = LogLevel.Debug,
-        Message = "Created network namespace {Name}")]
-    public static partial void NamespaceCreated(ILogger logger, string name);
-
-    [LoggerMessage(EventId = NetlinkEventIds.NamespaceDeleted, Level = LogLevel.Debug,
-        Message = "Deleted network namespace {Name}")]
-    public static partial void NamespaceDeleted(ILogger logger, string name);
-
     [LoggerMessage(EventId = NetlinkEventIds.SocketOpened, Level = LogLevel.Debug,
         Message = "Opened netlink socket protocol {Protocol} with port id {PortId}")]
     public static partial void SocketOpened(ILogger logger, int protocol, uint portId);

@@ -35,7 +35,7 @@ internal static class XfrmCodec
             NestedAttribute templates = writer.BeginNested(XfrmAttributeType.Template);
             foreach (XfrmTemplate template in policy.Templates)
             {
-                WriteTemplate(writer.WriteZeroes(TemplateLength), template, policy.Selector);
+                WriteTemplate(writer.WriteZeroes(TemplateLength), template);
             }
 
             writer.EndNested(templates);
@@ -263,7 +263,7 @@ internal static class XfrmCodec
         };
     }
 
-    private static void WriteTemplate(Span<byte> target, XfrmTemplate template, XfrmSelector selector)
+    private static void WriteTemplate(Span<byte> target, XfrmTemplate template)
     {
         WriteAddress(target, template.Destination);
         BinaryPrimitives.WriteUInt32BigEndian(target[16..], template.Spi);
@@ -280,7 +280,6 @@ internal static class XfrmCodec
         HostOrder.WriteUInt32(target[52..], template.AuthenticationAlgorithms);
         HostOrder.WriteUInt32(target[56..], template.EncryptionAlgorithms);
         HostOrder.WriteUInt32(target[60..], template.CompressionAlgorithms);
-        _ = selector;
     }
 
     private static XfrmTemplate ReadTemplate(ReadOnlySpan<byte> source)
@@ -338,8 +337,7 @@ internal static class XfrmCodec
         int header = AlgorithmNameLength + (withLength ? 8 : 4);
         Span<byte> value = stackalloc byte[header + algorithm.Key.Length];
         value.Clear();
-        int nameLength = Encoding.ASCII.GetBytes(algorithm.Name.AsSpan(0, Math.Min(algorithm.Name.Length, AlgorithmNameLength - 1)), value);
-        _ = nameLength;
+        Encoding.ASCII.GetBytes(algorithm.Name.AsSpan(0, Math.Min(algorithm.Name.Length, AlgorithmNameLength - 1)), value);
         HostOrder.WriteUInt32(value[AlgorithmNameLength..], (uint)(algorithm.Key.Length * 8));
         if (withLength)
         {
