@@ -51,7 +51,7 @@ public static class Program
             return 2;
         }
 
-        using ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+        using var loggerFactory = new StderrLoggerFactory();
         var options = new TunDeviceOptions
         {
             Name = tunName,
@@ -103,5 +103,32 @@ public static class Program
         }
 
         return 0;
+    }
+}
+
+/// <summary>A minimal logger factory writing Information and above to stderr (keeps this tool free of logging packages).</summary>
+internal sealed class StderrLoggerFactory : ILoggerFactory, ILogger
+{
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+        {
+            Console.Error.WriteLine($"{logLevel} [{eventId.Id}] {formatter(state, exception)}{(exception is null ? string.Empty : " " + exception)}");
+        }
+    }
+
+    public void Dispose()
+    {
     }
 }
