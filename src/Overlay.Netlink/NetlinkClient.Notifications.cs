@@ -104,7 +104,11 @@ public sealed partial class NetlinkClient
                     break;
                 case RtmType.NewRoute:
                 case RtmType.DelRoute:
-                    into.Add(new RouteNotification(kind, RtnetlinkCodec.DecodeRoute(message)));
+                    if (RtnetlinkCodec.IsIPRoute(message))
+                    {
+                        into.Add(new RouteNotification(kind, RtnetlinkCodec.DecodeRoute(message)));
+                    }
+
                     break;
                 case RtmType.NewNeighbor:
                 case RtmType.DelNeighbor:

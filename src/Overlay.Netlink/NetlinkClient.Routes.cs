@@ -18,7 +18,7 @@ public sealed partial class NetlinkClient
                 RtmType.GetRoute,
                 filter.Family is null ? LinuxAddressFamily.Unspecified : RtnetlinkCodec.FamilyOf(filter.Family.Value),
                 RtnetlinkCodec.RtMsgLength,
-                m => RtnetlinkCodec.DecodeRoute(m),
+                m => RtnetlinkCodec.IsIPRoute(m) ? RtnetlinkCodec.DecodeRoute(m) : null,
                 r => (filter.Family is null || r.Family == filter.Family)
                     && (filter.Table is null || r.Table == filter.Table)
                     && (filter.Destination is null || r.Destination == filter.Destination)

@@ -45,7 +45,7 @@ public sealed partial class NetlinkClient : IDisposable
     internal static NetlinkClient CreateForTest(INetlinkTransport transport, NetlinkClientOptions? options = null)
     {
         options ??= new NetlinkClientOptions();
-        ILogger logger = NullLogger.Instance;
+        ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Overlay.Netlink");
         return new NetlinkClient(options, logger, new NetlinkConnection(transport, logger, options.RetryInterruptedDumps));
     }
 

@@ -487,6 +487,10 @@ internal static class RtnetlinkCodec
         writer.EndMessage();
     }
 
+    /// <summary>True for AF_INET/AF_INET6 routes (dumps of family 0 also return e.g. multicast or MPLS tables).</summary>
+    public static bool IsIPRoute(NetlinkMessage message) =>
+        message.GetFixedHeader(RtMsgLength)[0] is LinuxAddressFamily.Inet or LinuxAddressFamily.Inet6;
+
     public static Route DecodeRoute(NetlinkMessage message)
     {
         ReadOnlySpan<byte> header = message.GetFixedHeader(RtMsgLength);
