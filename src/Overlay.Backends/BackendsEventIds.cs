@@ -1,0 +1,36 @@
+namespace Overlay.Backends;
+
+/// <summary>
+/// Event ids of Overlay.Backends (4000–4099). Backend packages use their own ranges: vxlan
+/// 4100–4199, host-gw 4200–4299, udp 4300–4399, ipip 4400–4499, ipsec 4500–4599, alloc
+/// 4600–4699, cloud backends 4700–4999. Ids are never reused.
+/// </summary>
+public static class BackendsEventIds
+{
+    /// <summary>A peer's programming failed; it is retried with back-off.</summary>
+    public const int PeerProgrammingFailed = 4000;
+
+    /// <summary>A peer's status changed (mode, reason or error).</summary>
+    public const int PeerStatusChanged = 4001;
+
+    /// <summary>A stale object that no lease wants was removed.</summary>
+    public const int StaleObjectRemoved = 4002;
+
+    /// <summary>An object deleted or altered behind our back was restored.</summary>
+    public const int ObjectRepaired = 4003;
+
+    /// <summary>The full reconcile ran (with counts of what it changed).</summary>
+    public const int FullReconcile = 4004;
+
+    /// <summary>Netlink notifications were lost (ENOBUFS); a full reconcile follows.</summary>
+    public const int NotificationsLost = 4005;
+
+    /// <summary>The external interface was chosen.</summary>
+    public const int ExternalInterfaceChosen = 4006;
+
+    /// <summary>The notification watch failed and is restarted.</summary>
+    public const int NotificationWatchFailed = 4007;
+
+    /// <summary>The network's peer loop started.</summary>
+    public const int NetworkStarted = 4008;
+}

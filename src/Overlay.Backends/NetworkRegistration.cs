@@ -1,0 +1,78 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Netlink;
+using Overlay.Subnets;
+
+namespace Overlay.Backends;
+
+/// <summary>Everything a backend needs to register the node's network.</summary>
+/// <param name="Config">The validated network configuration (its <see cref="NetworkConfig.Backend"/> is the backend's raw configuration).</param>
+/// <param name="ExternalInterface">The interface peers reach this node through.</param>
+/// <param name="Registry">Where the lease is acquired and peers are watched.</param>
+public sealed record NetworkRegistration(NetworkConfig Config, ExternalInterface ExternalInterface, ISubnetRegistry Registry)
+{
+    /// <summary>The IPv4 subnet this node held before (from subnet.env), asked for first.</summary>
+    public IPNetwork? PreviousSubnet { get; init; }
+
+    /// <summary>The IPv6 subnet this node held before.</summary>
+    public IPNetwork? PreviousIPv6Subnet { get; init; }
+
+    /// <summary>How backends open netlink connections; set <see cref="NetlinkClientOptions.NetworkNamespace"/>
+    /// to program a node inside a network namespace.</summary>
+    public NetlinkClientOptions NetlinkOptions { get; init; } = new();
+
+    /// <summary>Reconciliation and self-healing settings.</summary>
+    public ReconcileOptions Reconcile { get; init; } = new();
+
+    /// <summary>Logging.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>The clock (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Builds the lease request for <paramref name="attributes"/> with the previous subnets.</summary>
+    public LeaseRequest CreateLeaseRequest(LeaseAttributes attributes) =>
+        new(attributes) { PreviousSubnet = PreviousSubnet, PreviousIPv6Subnet = PreviousIPv6Subnet };
+}
+
+/// <summary>Reconciliation settings shared by every backend that programs kernel state.</summary>
+public sealed class ReconcileOptions
+{
+    /// <summary>The route protocol number (<c>rtm_protocol</c>) that marks every route Overlay
+    /// installs: 111, listed as <c>111 overlay</c> in <c>/etc/iproute2/rt_protos.d/overlay.conf</c>.</summary>
+    public const byte DefaultRouteProtocol = 111;
+
+    /// <summary>The owner mark of our routes; routes carrying it that no lease wants are removed.</summary>
+    public byte RouteProtocol { get; set; } = DefaultRouteProtocol;
+
+    /// <summary>Interval of the full reconcile that backs up the notification-driven repair;
+    /// <see langword="null"/> turns it off.</summary>
+    public TimeSpan? FullReconcileInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Notifications are collected for this long before a repair runs (one repair for a burst).</summary>
+    public TimeSpan RepairDebounce { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>First delay before retrying a peer whose programming failed; doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan InitialRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Longest delay between retries of a failing peer.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    internal void Validate()
+    {
+        if (RouteProtocol is <= 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RouteProtocol), RouteProtocol, "Route protocols 0-4 are reserved by the kernel (unspec, redirect, kernel, boot, static).");
+        }
+
+        if (FullReconcileInterval is { } interval && interval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(FullReconcileInterval), interval, "The interval must be positive, or null to turn the full reconcile off.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(RepairDebounce, TimeSpan.Zero, nameof(RepairDebounce));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(InitialRetryDelay, TimeSpan.Zero, nameof(InitialRetryDelay));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRetryDelay, InitialRetryDelay, nameof(MaxRetryDelay));
+    }
+}
