@@ -132,11 +132,11 @@ internal sealed class NetlinkConnection : IDisposable
             int next = 0;
             while (next < count)
             {
-                uint firstSequence = _sequence + 1;
+                // Reserve a block of sequence numbers atomically (single requests take theirs outside the lock).
+                uint firstSequence = Interlocked.Add(ref _sequence, (uint)chunkLimit) - (uint)chunkLimit + 1;
                 int first = next;
                 int length = BuildChunk(buffer.AsSpan(0, bufferSize), write, ref next, count, chunkLimit, acknowledgeEach, firstSequence);
                 uint lastSequence = firstSequence + (uint)(next - first - 1);
-                _sequence = lastSequence;
 
                 await _transport.SendAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                 var state = new ReceiveState(firstSequence, lastSequence, operation, null, dump: false) { Bulk = true, BulkFirstIndex = first };

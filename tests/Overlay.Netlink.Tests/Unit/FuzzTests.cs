@@ -181,4 +181,54 @@ public sealed class FuzzTests
         Assert.Contains("type 4", ex.Message, StringComparison.Ordinal);
         Assert.Contains("2-byte", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Random_replies_to_a_request_end_in_success_or_a_netlink_exception()
+    {
+        var random = new Random(4242);
+        var outcomes = new Dictionary<string, int>();
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] junk = new byte[random.Next(0, 200)];
+            random.NextBytes(junk);
+            if (junk.Length >= 16 && random.Next(2) == 0)
+            {
+                BitConverter.TryWriteBytes(junk, (uint)random.Next(16, junk.Length + 1));
+            }
+
+            var kernel = new FakeKernel();
+            bool sameSequence = random.Next(2) == 0;
+            kernel.OnSend = sent =>
+            {
+                uint seq = FakeKernel.Messages(sent)[0].Sequence;
+                if (sameSequence && junk.Length >= 16)
+                {
+                    BitConverter.TryWriteBytes(junk.AsSpan(8), seq);
+                    BitConverter.TryWriteBytes(junk.AsSpan(4), (ushort)random.Next(1, 30));
+                }
+
+                return [junk, FakeKernel.Ack(seq)];
+            };
+            using NetlinkClient client = NetlinkClient.CreateForTest(kernel);
+            string outcome;
+            try
+            {
+                await client.RouteAddAsync(new Route { Destination = System.Net.IPNetwork.Parse("198.19.0.0/16"), Type = RouteType.Blackhole }, TestContext.Current.CancellationToken);
+                outcome = "ok";
+            }
+            catch (NetlinkProtocolException)
+            {
+                outcome = "protocol";
+            }
+            catch (NetlinkException)
+            {
+                outcome = "kernel error";
+            }
+
+            outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
+        }
+
+        Assert.True(outcomes.ContainsKey("ok"));
+        Assert.True(outcomes.ContainsKey("protocol"));
+    }
 }
