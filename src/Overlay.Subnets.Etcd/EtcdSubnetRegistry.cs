@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Subnets.Etcd.Internal;
+
+namespace Overlay.Subnets.Etcd;
+
+/// <summary>
+/// An <see cref="ISubnetRegistry"/> kept in etcd (v3 API) exactly as flanneld keeps it, so that
+/// Overlay nodes and flanneld nodes can share one etcd prefix: the network configuration at
+/// <c>&lt;prefix&gt;/config</c>, each lease at <c>&lt;prefix&gt;/subnets/&lt;subnet key&gt;</c> with
+/// flannel's <c>LeaseAttrs</c> JSON, attached to an etcd lease of <see cref="EtcdSubnetRegistryOptions.LeaseTtl"/>
+/// (24 h), created with a <c>version(key) == 0</c> transaction. The allocation rules are those of
+/// <see cref="LeaseStoreSubnetRegistry"/>.
+/// </summary>
+/// <remarks>
+/// Deviations from flanneld (spec §8): a renewal revokes the etcd lease it replaces (Q4); a key
+/// without an etcd lease (a reservation) stays without one when its node renews it (Q3); a lost
+/// creation race is retried (Q2); IPv6-only configurations are rejected (Q8); listing does not
+/// look up every key's lease, so peers' <see cref="Lease.Expiration"/> is <see langword="null"/>;
+/// malformed records are reported as <see cref="LeaseRecordError"/>s, never as removals (Q7); with
+/// etcd unreachable, operations fail with a transient <see cref="SubnetRegistryException"/> after
+/// the dial and request timeouts instead of hanging.
+/// </remarks>
+public sealed class EtcdSubnetRegistry : LeaseStoreSubnetRegistry, IDisposable
+{
+    private readonly EtcdLeaseStore _store;
+
+    /// <summary>Creates a registry; nothing is sent to etcd until the first operation.</summary>
+    /// <exception cref="ArgumentException">The options are invalid, or the TLS files cannot be read.</exception>
+    public EtcdSubnetRegistry(EtcdSubnetRegistryOptions options, ILoggerFactory? loggerFactory = null)
+        : this(CreateStore(options, loggerFactory), options, loggerFactory)
+    {
+    }
+
+    private EtcdSubnetRegistry(EtcdLeaseStore store, EtcdSubnetRegistryOptions options, ILoggerFactory? loggerFactory)
+        : base(store, new SubnetRegistryOptions { LeaseTtl = options.LeaseTtl, MaxAcquireAttempts = options.MaxAcquireAttempts, Random = options.Random }, loggerFactory)
+    {
+        _store = store;
+    }
+
+    /// <summary>The key prefix in use (without a trailing slash).</summary>
+    public string Prefix => _store.Prefix;
+
+    /// <summary>The key of the network configuration, <c>&lt;prefix&gt;/config</c>.</summary>
+    public string ConfigKey => _store.ConfigKey;
+
+    /// <summary>The etcd key of <paramref name="lease"/>, <c>&lt;prefix&gt;/subnets/&lt;subnet key&gt;</c>.</summary>
+    public string GetLeaseKey(Lease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return _store.LeaseKey(lease);
+    }
+
+    /// <summary>
+    /// Writes the network configuration unless one is stored already (a configuration written by
+    /// an operator or another node wins, as with flanneld).
+    /// </summary>
+    /// <param name="config">The configuration; written as <see cref="NetworkConfig.ToJson"/> gives it.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns><see langword="true"/> when written, <see langword="false"/> when a configuration existed.</returns>
+    public async ValueTask<bool> TryCreateNetworkConfigAsync(NetworkConfig config, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        return await _store.TryCreateNetworkConfigAsync(config.ToJson(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists the current leases and the records that could not be read, in one request
+    /// per 1,000 keys (no per-key lease lookups).</summary>
+    public ValueTask<LeaseListing> ListLeasesAsync(CancellationToken cancellationToken = default) => Store.ListLeasesAsync(cancellationToken);
+
+    /// <summary>Closes the connections to etcd. Running watches end with an error.</summary>
+    public void Dispose() => _store.Dispose();
+
+    /// <summary>For tests: a watch that starts at <paramref name="revision"/> without a snapshot.</summary>
+    internal IAsyncEnumerable<LeaseEventBatch> WatchFromRevisionAsync(long revision, CancellationToken cancellationToken = default) =>
+        _store.WatchAsync(revision, cancellationToken);
+
+    private static EtcdLeaseStore CreateStore(EtcdSubnetRegistryOptions options, ILoggerFactory? loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return new EtcdLeaseStore(options, loggerFactory ?? NullLoggerFactory.Instance);
+    }
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+using Grpc.Core.Interceptors;
+
+namespace Overlay.Subnets.Etcd;
+
+/// <summary>
+/// Settings of <see cref="EtcdSubnetRegistry"/>: where etcd is, how to reach it, and flannel's key
+/// prefix. The names follow flanneld's flags (<c>--etcd-endpoints</c>, <c>--etcd-prefix</c>,
+/// <c>--etcd-certfile</c>, <c>--etcd-keyfile</c>, <c>--etcd-cafile</c>, <c>--etcd-username</c>,
+/// <c>--etcd-password</c>). <see cref="ToString"/> never shows the password.
+/// </summary>
+public sealed class EtcdSubnetRegistryOptions
+{
+    /// <summary>flannel's default key prefix.</summary>
+    public const string DefaultPrefix = "/coreos.com/network";
+
+    /// <summary>The endpoint used when none is given.</summary>
+    public const string DefaultEndpoint = "http://127.0.0.1:2379";
+
+    /// <summary>The etcd client URLs (<c>http://host:2379</c> or <c>https://host:2379</c>). Requests
+    /// go to one endpoint at a time and move to the next when it does not answer.</summary>
+    public IReadOnlyList<string> Endpoints { get; set; } = [DefaultEndpoint];
+
+    /// <summary>The key prefix: the configuration is <c>&lt;prefix&gt;/config</c>, leases are
+    /// <c>&lt;prefix&gt;/subnets/&lt;subnet key&gt;</c>. A trailing slash is ignored.</summary>
+    public string Prefix { get; set; } = DefaultPrefix;
+
+    /// <summary>PEM file of the client certificate (with <see cref="KeyFile"/>), for etcd's
+    /// <c>--client-cert-auth</c>. Needs <c>https://</c> endpoints.</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>PEM file of the client certificate's private key.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>PEM file of the certificate authorities that may sign the server's certificate;
+    /// the system's trust store when <see langword="null"/>.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>The etcd user, when etcd has authentication enabled.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>The etcd user's password. Never logged, never part of an exception message or of
+    /// <see cref="ToString"/>.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>How long to wait for a TCP (and TLS) connection to one endpoint.</summary>
+    public TimeSpan DialTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one request to one endpoint may take.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Lifetime of the etcd lease attached to a lease key (flannel: 24 hours). etcd
+    /// counts whole seconds and may raise very short TTLs to its minimum (a few seconds).</summary>
+    public TimeSpan LeaseTtl { get; set; } = SubnetRegistryOptions.DefaultLeaseTtl;
+
+    /// <summary>How many times acquisition is attempted when other nodes keep winning the race
+    /// for the chosen subnet.</summary>
+    public int MaxAcquireAttempts { get; set; } = 10;
+
+    /// <summary>Randomness for choosing among free subnets; <see cref="Random.Shared"/> when
+    /// <see langword="null"/>.</summary>
+    public Random? Random { get; set; }
+
+    /// <summary>gRPC client interceptors applied to every call (tracing, metrics, counting calls).</summary>
+    public IReadOnlyList<Interceptor> Interceptors { get; set; } = [];
+
+    /// <summary>Describes the settings without the password.</summary>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"Endpoints={string.Join(',', Endpoints ?? [])}, Prefix={Prefix}, CertificateFile={CertificateFile ?? "(none)"}, " +
+        $"KeyFile={KeyFile ?? "(none)"}, CaFile={CaFile ?? "(none)"}, Username={Username ?? "(none)"}, " +
+        $"Password={(string.IsNullOrEmpty(Password) ? "(none)" : "(set)")}, DialTimeout={DialTimeout}, RequestTimeout={RequestTimeout}, LeaseTtl={LeaseTtl}");
+
+    /// <summary>Checks the settings.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it (never the password).</exception>
+    public void Validate()
+    {
+        if (Endpoints is null || Endpoints.Count == 0)
+        {
+            throw new ArgumentException("At least one etcd endpoint is needed.", nameof(Endpoints));
+        }
+
+        foreach (string endpoint in Endpoints)
+        {
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+                || string.IsNullOrEmpty(uri.Host) || !string.IsNullOrEmpty(uri.UserInfo))
+            {
+                throw new ArgumentException($"'{endpoint}' is not an etcd endpoint; expected http://host:port or https://host:port.", nameof(Endpoints));
+            }
+
+            if (uri.Scheme == Uri.UriSchemeHttp && (CertificateFile is not null || CaFile is not null))
+            {
+                throw new ArgumentException($"Endpoint '{endpoint}' is plain HTTP but TLS files are set; use https:// endpoints.", nameof(Endpoints));
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(Prefix) || !Prefix.StartsWith('/'))
+        {
+            throw new ArgumentException($"The etcd prefix '{Prefix}' must start with '/'.", nameof(Prefix));
+        }
+
+        if ((CertificateFile is null) != (KeyFile is null))
+        {
+            throw new ArgumentException("CertificateFile and KeyFile must be given together.", CertificateFile is null ? nameof(CertificateFile) : nameof(KeyFile));
+        }
+
+        if ((Username is null) != (Password is null))
+        {
+            throw new ArgumentException("Username and Password must be given together.", Username is null ? nameof(Username) : nameof(Password));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DialTimeout, TimeSpan.Zero, nameof(DialTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero, nameof(RequestTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(LeaseTtl, TimeSpan.FromSeconds(1), nameof(LeaseTtl));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxAcquireAttempts, 1, nameof(MaxAcquireAttempts));
+        ArgumentNullException.ThrowIfNull(Interceptors, nameof(Interceptors));
+    }
+
+    /// <summary>The prefix without trailing slashes, as flannel's path join leaves it.</summary>
+    internal string NormalizedPrefix
+    {
+        get
+        {
+            string prefix = Prefix.TrimEnd('/');
+            return prefix.Length == 0 ? string.Empty : prefix;
+        }
+    }
+}
