@@ -33,7 +33,7 @@ public sealed class UdpTunnel : IAsyncDisposable
     public const string MeterName = "Overlay.Encap";
 
     private const int MaxSegmentsPerSend = 64;
-    private const int MaxGsoBytes = 65000;
+    private const int MaxGsoBytes = ushort.MaxValue - IPv4Header.MinimumLength - UdpHeader.Length;   // 65,507: one IPv4 datagram
     private const int ReceiveBufferSize = 65536;
 
     private readonly TunDevice[] _queues;

@@ -56,7 +56,7 @@ public sealed class VxlanEncapsulator
     public const int Overhead = HeaderLength + EthernetHeader.Length;
 
     private readonly byte[] _template = new byte[HeaderLength];
-    private readonly ulong _ipPartialSum;
+    private readonly uint _ipPartialSum;     // folded sum of the constant IPv4 header words
     private readonly bool _udpChecksum;
     private ushort _identification;
 
@@ -72,7 +72,7 @@ public sealed class VxlanEncapsulator
             IPv4Header.ToUInt32(options.Source), IPv4Header.ToUInt32(options.Destination), options.TypeOfService);
         t[10] = 0;
         t[11] = 0;
-        _ipPartialSum = InternetChecksum.Sum(t[..IPv4Header.MinimumLength]);
+        _ipPartialSum = InternetChecksum.Fold(InternetChecksum.Sum(t[..IPv4Header.MinimumLength]));
         UdpHeader.Write(t[IPv4Header.MinimumLength..], options.SourcePort, options.DestinationPort, 0);
         VxlanHeader.Write(t[(IPv4Header.MinimumLength + UdpHeader.Length)..], options.Vni, options.GroupPolicy);
         _udpChecksum = options.UdpChecksum;
@@ -141,7 +141,11 @@ public sealed class VxlanEncapsulator
         ushort id = _identification++;
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 2), BinaryPrimitives.ReverseEndianness((ushort)total));
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 4), BinaryPrimitives.ReverseEndianness(id));
-        ushort checksum = InternetChecksum.Finish(_ipPartialSum + (uint)total + id);
+        // Three 16-bit terms: two end-around carries fold the sum completely.
+        uint sum = _ipPartialSum + (uint)total + id;
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        ushort checksum = (ushort)~sum;
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 10), BinaryPrimitives.ReverseEndianness(checksum));
         Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, 24), BinaryPrimitives.ReverseEndianness((ushort)(total - IPv4Header.MinimumLength)));
         if (_udpChecksum)
