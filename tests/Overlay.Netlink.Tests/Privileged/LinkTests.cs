@@ -193,9 +193,9 @@ public sealed class LinkTests
         {
             created = await t.Client.LinkAddAsync(spec, Ct);
         }
-        catch (NetlinkException ex)
+        catch (NetlinkException failure)
         {
-            refused = ex;
+            refused = failure;
         }
 
         // After the attempt the kernel has loaded the module if it could (rtnl-link-ipip).
