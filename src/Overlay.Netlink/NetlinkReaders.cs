@@ -42,7 +42,7 @@ public readonly ref struct NetlinkMessage
             ThrowHelper.ThrowProtocol($"Message type {Header.Type}: payload of {Payload.Length} bytes is shorter than its {fixedHeaderLength}-byte family header.");
         }
 
-        return new NetlinkAttributeReader(Payload[NetlinkMessageWriter.Align(fixedHeaderLength)..]);
+        return new NetlinkAttributeReader(Payload[Math.Min(NetlinkMessageWriter.Align(fixedHeaderLength), Payload.Length)..]);
     }
 
     /// <summary>The payload's first bytes, checked to be at least <paramref name="length"/> long.</summary>

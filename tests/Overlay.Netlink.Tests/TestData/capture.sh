@@ -54,6 +54,12 @@ capture xfrm-policy-add "" "ip xfrm policy add src 198.19.1.0/24 dst 198.19.2.0/
 capture xfrm-policy-del "ip xfrm policy add src 198.19.1.0/24 dst 198.19.2.0/24 dir in tmpl src 198.18.0.2 dst 198.18.0.1 proto esp mode tunnel reqid 11" "ip xfrm policy del src 198.19.1.0/24 dst 198.19.2.0/24 dir in"
 capture xfrm-state-add "" "ip xfrm state add src 198.18.0.1 dst 198.18.0.2 proto esp spi 0x100 reqid 11 mode tunnel aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128"
 capture xfrm-state-del "" "ip xfrm state del src 198.18.0.1 dst 198.18.0.2 proto esp spi 0x100"
+capture xfrm-policy-update "ip xfrm policy add src 198.19.1.0/24 dst 198.19.2.0/24 dir out tmpl src 198.18.0.1 dst 198.18.0.2 proto esp mode tunnel reqid 11" "ip xfrm policy update src 198.19.1.0/24 dst 198.19.2.0/24 dir out tmpl src 198.18.0.1 dst 198.18.0.9 proto esp mode tunnel reqid 11"
+capture xfrm-policy-get "ip xfrm policy add src 198.19.1.0/24 dst 198.19.2.0/24 dir fwd tmpl src 198.18.0.2 dst 198.18.0.1 proto esp mode tunnel reqid 11" "ip xfrm policy get src 198.19.1.0/24 dst 198.19.2.0/24 dir fwd"
+capture xfrm-policy-flush "" "ip xfrm policy flush"
+capture xfrm-state-flush "" "ip xfrm state flush"
+capture xfrm-state-get "" "ip xfrm state get src 198.18.0.1 dst 198.18.0.2 proto esp spi 0x100"
+capture link-get "$UL" "ip link show dev ul0"
 # Kernel replies from dumps (recvmsg), with ip -j -d output of the same object as the oracle.
 capture link-dump-vxlan.reply "$VX" "ip -d link show dev vx0" recvmsg "ip -j -d link show dev vx0"
 capture route-dump.reply "$VX; ip route add 198.19.3.0/24 via 198.19.3.0 dev vx0 onlink proto 77 metric 10 mtu 1400" "ip route show dev vx0 proto 77" recvmsg "ip -j -d route show dev vx0 proto 77"
