@@ -21,6 +21,8 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>The directory where named namespaces are bind-mounted (as by <c>ip netns add</c>).</summary>
     public const string NamedNamespaceDirectory = "/run/netns";
 
+    private static readonly Lock SharedMountLock = new();
+    private static bool s_sharedMountDone;
     private readonly SafeFileHandle _handle;
 
     private NetworkNamespace(SafeFileHandle handle, string? name)
@@ -249,15 +251,22 @@ public sealed class NetworkNamespace : IDisposable
     {
         // As ip netns does: make /run/netns a shared mount so the bind mounts propagate to
         // other mount namespaces; bind it onto itself first when it is not a mount point yet.
-        if (NamespaceInterop.Mount(string.Empty, NamedNamespaceDirectory, "none", NamespaceInterop.MsShared | NamespaceInterop.MsRec, 0) == 0)
+        // Once per process, serialised, so parallel creators do not stack bind mounts.
+        lock (SharedMountLock)
         {
-            return;
-        }
+            if (s_sharedMountDone)
+            {
+                return;
+            }
 
-        if (Marshal.GetLastPInvokeError() == LinuxErrno.EINVAL
-            && NamespaceInterop.Mount(NamedNamespaceDirectory, NamedNamespaceDirectory, "none", NamespaceInterop.MsBind | NamespaceInterop.MsRec, 0) == 0)
-        {
-            NamespaceInterop.Mount(string.Empty, NamedNamespaceDirectory, "none", NamespaceInterop.MsShared | NamespaceInterop.MsRec, 0);
+            if (NamespaceInterop.Mount(string.Empty, NamedNamespaceDirectory, "none", NamespaceInterop.MsShared | NamespaceInterop.MsRec, 0) != 0
+                && Marshal.GetLastPInvokeError() == LinuxErrno.EINVAL
+                && NamespaceInterop.Mount(NamedNamespaceDirectory, NamedNamespaceDirectory, "none", NamespaceInterop.MsBind | NamespaceInterop.MsRec, 0) == 0)
+            {
+                NamespaceInterop.Mount(string.Empty, NamedNamespaceDirectory, "none", NamespaceInterop.MsShared | NamespaceInterop.MsRec, 0);
+            }
+
+            s_sharedMountDone = true;
         }
     }
 
