@@ -14,7 +14,7 @@ public sealed class UdpTunnelEndToEndTests
     private sealed class Node : IAsyncDisposable
     {
         public required TestNamespace Namespace { get; init; }
-        public required TunDevice Tun { get; init; }
+        public required IReadOnlyList<TunDevice> Queues { get; init; }
         public required UdpTunnel Tunnel { get; init; }
         public required Task Running { get; init; }
 
@@ -22,20 +22,32 @@ public sealed class UdpTunnelEndToEndTests
         {
             await Tunnel.DisposeAsync();
             await Running.ContinueWith(_ => { }, TaskScheduler.Default);
-            Tun.Dispose();
+            foreach (TunDevice queue in Queues)
+            {
+                queue.Dispose();
+            }
         }
     }
 
-    private static Node Start(TestNamespace ns, string underlay, string tunIp, bool offloads, string? icmpSource = null)
+    private static Node Start(TestNamespace ns, string underlay, string tunIp, bool offloads, string? icmpSource = null, int queues = 1)
     {
-        (TunDevice tun, UdpTunnel tunnel) = ns.Run(() =>
+        (List<TunDevice> tun, UdpTunnel tunnel) = ns.Run(() =>
         {
-            TunDevice t = TunDevice.Create(new TunDeviceOptions
+            List<TunDevice> t =
+            [
+                TunDevice.Create(new TunDeviceOptions
+                {
+                    Name = "ovlflannel0",
+                    VirtioNetHeader = offloads,
+                    Offloads = offloads ? TunOffloads.Checksum | TunOffloads.TcpSegmentationIPv4 : TunOffloads.None,
+                    MultiQueue = queues > 1,
+                }),
+            ];
+            for (int q = 1; q < queues; q++)
             {
-                Name = "ovlflannel0",
-                VirtioNetHeader = offloads,
-                Offloads = offloads ? TunOffloads.Checksum | TunOffloads.TcpSegmentationIPv4 : TunOffloads.None,
-            });
+                t.Add(t[0].AttachQueue());
+            }
+
             var engine = new UdpTunnel(t, new UdpTunnelOptions
             {
                 LocalEndpoint = new IPEndPoint(IPAddress.Parse(underlay), 8285),
@@ -54,7 +66,7 @@ public sealed class UdpTunnelEndToEndTests
         ns.Ip("link", "set", "ovlflannel0", "mtu", "1472", "up");
         ns.Ip("route", "add", "198.19.0.0/16", "dev", "ovlflannel0");
         Task running = tunnel.RunAsync(TestContext.Current.CancellationToken);
-        return new Node { Namespace = ns, Tun = tun, Tunnel = tunnel, Running = running };
+        return new Node { Namespace = ns, Queues = tun, Tunnel = tunnel, Running = running };
     }
 
     private static void Connect(TestNamespace a, TestNamespace b)
@@ -68,17 +80,18 @@ public sealed class UdpTunnelEndToEndTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Ping_and_100_MB_of_tcp_cross_the_tunnel_byte_for_byte(bool offloads)
+    [InlineData(true, 1)]
+    [InlineData(false, 1)]
+    [InlineData(true, 2)]
+    public async Task Ping_and_100_MB_of_tcp_cross_the_tunnel_byte_for_byte(bool offloads, int queues)
     {
         Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var nsA = TestNamespace.Create();
         using var nsB = TestNamespace.Create();
         Connect(nsA, nsB);
-        await using Node a = Start(nsA, "198.18.0.1", "198.19.1.1", offloads);
-        await using Node b = Start(nsB, "198.18.0.2", "198.19.2.1", offloads);
+        await using Node a = Start(nsA, "198.18.0.1", "198.19.1.1", offloads, queues: queues);
+        await using Node b = Start(nsB, "198.18.0.2", "198.19.2.1", offloads, queues: queues);
         a.Tunnel.Peers.Set(IPNetwork.Parse("198.19.2.0/24"), new IPEndPoint(IPAddress.Parse("198.18.0.2"), 8285));
         b.Tunnel.Peers.Set(IPNetwork.Parse("198.19.1.0/24"), new IPEndPoint(IPAddress.Parse("198.18.0.1"), 8285));
         Assert.Equal(offloads, a.Tunnel.UsesUdpSegmentationOffload);
