@@ -336,4 +336,25 @@ public sealed class GoldenRequestTests
         byte[] ours = WithoutAck(Build((ref NetlinkMessageWriter w) => XfrmCodec.WriteStateId(ref w, XfrmMessageType.GetState, id, 1)));
         Check("xfrm-state-get", XfrmMessageType.GetState, XfrmCodec.StateIdLength, ours, []);
     }
+
+    [Fact]
+    public void Default_route_has_no_destination_attribute()
+    {
+        var r = new Route { Gateway = IPAddress.Parse("198.18.0.254"), Protocol = 77 };
+        Check("route-add-default", RtmType.NewRoute, 12, Build((ref NetlinkMessageWriter w) => NetlinkClient.WriteRoute(ref w, NetlinkBulkOperation.Add, r, 1)), []);
+    }
+
+    [Fact]
+    public void Route_in_a_table_above_255_uses_rta_table()
+    {
+        var r = new Route { Destination = IPNetwork.Parse("198.19.6.0/24"), OutputInterface = Ul0, Table = 1000, Protocol = 77 };
+        Check("route-add-table1000", RtmType.NewRoute, 12, Build((ref NetlinkMessageWriter w) => NetlinkClient.WriteRoute(ref w, NetlinkBulkOperation.Add, r, 1)), []);
+    }
+
+    [Fact]
+    public void Link_set_master_matches_capture()
+    {
+        const int br0 = 4; // created after ul1/ul0 in the capture namespace
+        Check("link-set-master", RtmType.NewLink, 16, Build((ref NetlinkMessageWriter w) => RtnetlinkCodec.WriteLinkModify(ref w, Ul0, new LinkModification { MasterIndex = br0 }, 1)), []);
+    }
 }
