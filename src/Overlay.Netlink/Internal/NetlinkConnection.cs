@@ -124,8 +124,8 @@ internal sealed class NetlinkConnection : IDisposable
 
         int bufferSize = Math.Clamp(_transport.SendBufferSize / 2, 16 * 1024, 1024 * 1024);
         int chunkLimit = Math.Max(1, Math.Min(BulkChunkMessages, _transport.ReceiveBufferSize / 2048));
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
