@@ -42,9 +42,10 @@ public sealed class NamespaceTests
         using NetlinkClient client = ns.OpenNetlinkClient();
         Link lo = Assert.Single(await client.LinksAsync(TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
         await client.LinkSetUpAsync(lo.Index, TestContext.Current.CancellationToken);
-        // A UDP socket created in the namespace can bind 127.0.0.1 there and reach itself.
+        await client.AddressAddAsync(new LinkAddress { InterfaceIndex = lo.Index, Address = IPAddress.Parse("198.18.0.1"), PrefixLength = 32 }, TestContext.Current.CancellationToken);
+        // A UDP socket created in the namespace can bind the address that exists only there and reach itself.
         using Socket udp = ns.CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        udp.Bind(new IPEndPoint(IPAddress.Parse("198.18.0.1"), 0));
         await udp.SendToAsync(new byte[] { 42 }, udp.LocalEndPoint!, TestContext.Current.CancellationToken);
         byte[] buffer = new byte[4];
         int received = await udp.ReceiveAsync(buffer, TestContext.Current.CancellationToken);

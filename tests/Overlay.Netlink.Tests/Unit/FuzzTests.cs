@@ -31,6 +31,7 @@ public sealed class FuzzTests
             Try(m, static x =>
             {
                 var list = new List<NetlinkNotification>();
+                NetlinkClient.DecodeNotifications(Whole(x), list);
                 return list;
             });
             WalkAttributes(m.Payload.Length > 16 ? m.Payload[16..] : m.Payload, 0);
@@ -38,6 +39,16 @@ public sealed class FuzzTests
     }
 
     private delegate object? Decoder(NetlinkMessage message);
+
+    private static byte[] Whole(NetlinkMessage message)
+    {
+        // Re-frame the message (header + payload) so the notification decoder sees a datagram.
+        byte[] bytes = new byte[16 + message.Payload.Length];
+        BitConverter.TryWriteBytes(bytes, (uint)bytes.Length);
+        BitConverter.TryWriteBytes(bytes.AsSpan(4), message.Header.Type);
+        message.Payload.CopyTo(bytes.AsSpan(16));
+        return bytes;
+    }
 
     private static void Try(NetlinkMessage message, Decoder decode)
     {
