@@ -63,6 +63,7 @@ capture link-get "$UL" "ip link show dev ul0"
 capture route-add-default "$UL" "ip route add default via 198.18.0.254 proto 77"
 capture route-add-table1000 "$UL" "ip route add 198.19.6.0/24 dev ul0 table 1000 proto 77"
 capture link-set-master "$UL; ip link add br0 type bridge" "ip link set dev ul0 master br0"
+capture xfrm-state-add-cbc-encap "" "ip xfrm state add src 198.18.0.1 dst 198.18.0.2 proto esp spi 0x200 reqid 11 mode tunnel enc 'cbc(aes)' 0x000102030405060708090a0b0c0d0e0f auth-trunc 'hmac(sha256)' 0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f 128 encap espinudp 4500 4500 0.0.0.0 mark 0x7 mask 0xff"
 # Kernel replies from dumps (recvmsg), with ip -j -d output of the same object as the oracle.
 capture link-dump-vxlan.reply "$VX" "ip -d link show dev vx0" recvmsg "ip -j -d link show dev vx0"
 capture route-dump.reply "$VX; ip route add 198.19.3.0/24 via 198.19.3.0 dev vx0 onlink proto 77 metric 10 mtu 1400" "ip route show dev vx0 proto 77" recvmsg "ip -j -d route show dev vx0 proto 77"

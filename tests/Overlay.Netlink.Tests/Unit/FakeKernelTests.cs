@@ -210,4 +210,27 @@ public sealed class FakeKernelTests
         Assert.True(kernel.Disposed);
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.RouteAddAsync(SomeRoute, Ct));
     }
+
+    [Fact]
+    public async Task Receive_buffer_overflow_during_bulk_is_reported_not_hidden()
+    {
+        var kernel = new FakeKernel();
+        kernel.OnSend = _ => [];
+        using NetlinkClient client = NetlinkClient.CreateForTest(kernel);
+        kernel.EnqueueException(new SocketException((int)SocketError.NoBufferSpaceAvailable));
+        var ex = await Assert.ThrowsAsync<NetlinkException>(async () => await client.RouteBulkAsync(NetlinkBulkOperation.Add, [SomeRoute, SomeRoute], Ct));
+        Assert.Equal(LinuxErrno.ENOBUFS, ex.Errno);
+        Assert.True(ex.IsTransient);
+    }
+
+    [Fact]
+    public async Task Bulk_chunks_are_bounded_by_the_receive_buffer()
+    {
+        var kernel = new FakeKernel { ReceiveBufferSize = 64 * 2048 };
+        kernel.OnSend = sent => [FakeKernel.Ack(FakeKernel.Messages(sent)[^1].Sequence)];
+        using NetlinkClient client = NetlinkClient.CreateForTest(kernel);
+        NetlinkBulkResult result = await client.RouteBulkAsync(NetlinkBulkOperation.Replace, Enumerable.Repeat(SomeRoute, 200).ToList(), Ct);
+        Assert.Equal(200, result.Succeeded);
+        Assert.Equal([64, 64, 64, 8], kernel.Sent.Select(d => FakeKernel.Messages(d).Count));
+    }
 }
