@@ -274,6 +274,15 @@ public sealed class UdpTunnel : IAsyncDisposable
         return new UdpTunnelStatistics(values, drops);
     }
 
+    /// <summary>Per worker, the bytes allocated in its packet loop after warm-up (-1 while it runs, -2 if not measured); for the allocation guard in tests.</summary>
+    internal long[] GetLoopAllocatedBytes()
+    {
+        lock (_gate)
+        {
+            return [.. _counters.Select(c => Volatile.Read(ref c.LoopAllocatedBytes))];
+        }
+    }
+
     /// <summary>Stops the workers, waits for them, and closes the UDP socket. The TUN queues stay open (the caller owns them).</summary>
     /// <returns>A task that completes when stopped.</returns>
     public async ValueTask DisposeAsync()
@@ -382,6 +391,12 @@ public sealed class UdpTunnel : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Loop iterations before a worker starts counting its allocations: the first ones load types and touch
+    /// per-thread runtime state (one-time allocations); the steady state is what must not allocate.
+    /// </summary>
+    private const int WarmUpIterations = 128;
+
     /// <summary>Counters written by one worker thread only.</summary>
     internal sealed class WorkerCounters
     {
@@ -389,6 +404,9 @@ public sealed class UdpTunnel : IAsyncDisposable
         public static readonly int DropCount = Enum.GetValues<UdpTunnelDropReason>().Length;
         public readonly long[] Values = new long[ValueCount];
         public readonly long[] Drops = new long[DropCount];
+
+        /// <summary>Bytes the worker thread allocated in its packet loop after the warm-up iterations (set when the loop ends; expected 0; -2 if the loop never got past the warm-up).</summary>
+        public long LoopAllocatedBytes = -1;
 
         public void Drop(int reason, long count = 1) => Volatile.Write(ref Drops[reason], Drops[reason] + count);
 
@@ -443,8 +461,15 @@ public sealed class UdpTunnel : IAsyncDisposable
                 fixed (byte* segBase = segments)
                 {
                     int pending = 0;
+                    long iterations = 0;
+                    long allocatedBefore = 0;
                     while (!t._stopping)
                     {
+                        if (++iterations == WarmUpIterations)
+                        {
+                            allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                        }
+
                         byte* slot = slotBase + (pending * SlotSize);
                         nint n = Libc.Read(tunFd, slot, SlotSize);
                         if (n < 0)
@@ -532,6 +557,8 @@ public sealed class UdpTunnel : IAsyncDisposable
                             pending = 0;
                         }
                     }
+
+                    Volatile.Write(ref _counters.LoopAllocatedBytes, iterations > WarmUpIterations ? GC.GetAllocatedBytesForCurrentThread() - allocatedBefore : -2);
                 }
             }
             finally
@@ -767,8 +794,15 @@ public sealed class UdpTunnel : IAsyncDisposable
                         messages[i].Header.Control = controls + (i * ControlSize);
                     }
 
+                    long iterations = 0;
+                    long allocatedBefore = 0;
                     while (!t._stopping)
                     {
+                        if (++iterations == WarmUpIterations)
+                        {
+                            allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                        }
+
                         for (int i = 0; i < batch; i++)
                         {
                             messages[i].Header.NameLength = (uint)sizeof(Libc.SockAddrIn);
@@ -802,6 +836,8 @@ public sealed class UdpTunnel : IAsyncDisposable
 
                         Flush();
                     }
+
+                    Volatile.Write(ref _counters.LoopAllocatedBytes, iterations > WarmUpIterations ? GC.GetAllocatedBytesForCurrentThread() - allocatedBefore : -2);
                 }
             }
             finally
