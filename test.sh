@@ -21,6 +21,8 @@ prereqs=(
   "ping:iputils-ping"
   "tshark:tshark"
   "strace:strace"
+  "etcd:etcd-server"
+  "etcdctl:etcd-client"
 )
 missing=()
 for entry in "${prereqs[@]}"; do

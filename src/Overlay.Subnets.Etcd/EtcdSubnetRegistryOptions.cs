@@ -81,8 +81,14 @@ public sealed class EtcdSubnetRegistryOptions
 
         foreach (string endpoint in Endpoints)
         {
+            if (endpoint is not null && Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? withUser) && !string.IsNullOrEmpty(withUser.UserInfo))
+            {
+                // Not echoed: the user information may hold a password.
+                throw new ArgumentException("An etcd endpoint must not carry user information; set Username and Password instead.", nameof(Endpoints));
+            }
+
             if (!Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-                || string.IsNullOrEmpty(uri.Host) || !string.IsNullOrEmpty(uri.UserInfo))
+                || string.IsNullOrEmpty(uri.Host))
             {
                 throw new ArgumentException($"'{endpoint}' is not an etcd endpoint; expected http://host:port or https://host:port.", nameof(Endpoints));
             }

@@ -83,6 +83,9 @@ internal sealed class EtcdConnection : IDisposable
                 DisposeHttpClient = true,
                 ThrowOperationCanceledOnCancellation = true,
                 MaxReceiveMessageSize = 64 * 1024 * 1024,
+                // Reconnect soon after etcd returns (the default backoff grows to two minutes).
+                InitialReconnectBackoff = TimeSpan.FromMilliseconds(100),
+                MaxReconnectBackoff = TimeSpan.FromSeconds(2),
             });
             CallInvoker invoker = options.Interceptors.Count == 0 ? channel.CreateCallInvoker() : channel.Intercept([.. options.Interceptors]);
             endpoints.Add(new EtcdEndpoint(address, channel, invoker));
@@ -220,9 +223,20 @@ internal sealed class EtcdConnection : IDisposable
                     token = _token;
                     if (token is null)
                     {
-                        AuthenticateResponse response = await endpoint.Auth.AuthenticateAsync(
-                            new AuthenticateRequest { Name = username, Password = _options.Password ?? string.Empty },
-                            new CallOptions(deadline: DateTime.UtcNow + _options.RequestTimeout, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+                        AuthenticateResponse response;
+                        try
+                        {
+                            response = await endpoint.Auth.AuthenticateAsync(
+                                new AuthenticateRequest { Name = username, Password = _options.Password ?? string.Empty },
+                                new CallOptions(deadline: DateTime.UtcNow + _options.RequestTimeout, cancellationToken: cancellationToken)).ResponseAsync.ConfigureAwait(false);
+                        }
+                        catch (RpcException ex) when (!IsUnavailable(ex) && !cancellationToken.IsCancellationRequested)
+                        {
+                            throw new SubnetRegistryException(
+                                $"etcd at {endpoint.Address} did not accept user '{username}' ({Describe(ex)}); check the etcd user name, password and role permissions.",
+                                isTransient: false, ex);
+                        }
+
                         _token = token = response.Token;
                         Log.Authenticated(_logger, endpoint.Address, username);
                     }

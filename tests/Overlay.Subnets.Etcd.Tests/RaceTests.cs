@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Overlay.Subnets.Etcd.Tests.Support;
+
+namespace Overlay.Subnets.Etcd.Tests;
+
+[Trait("Category", "Etcd")]
+public sealed class RaceTests(EtcdFixture fixture) : EtcdTestBase(fixture), IClassFixture<EtcdFixture>
+{
+    [Fact]
+    public async Task Fifty_registries_acquiring_at_once_get_distinct_subnets_and_losers_retry()
+    {
+        // 60 subnets for 50 nodes: choices collide, and only the version(key) == 0 transaction decides.
+        await PutConfigAsync("{\"Network\":\"10.20.0.0/16\",\"SubnetMin\":\"10.20.1.0\",\"SubnetMax\":\"10.20.60.0\"}");
+        EtcdSubnetRegistry[] registries = [.. Enumerable.Range(0, 50).Select(i => NewRegistry(o =>
+        {
+            o.Random = new Random(i);
+            o.MaxAcquireAttempts = 50;
+        }))];
+        using var start = new SemaphoreSlim(0);
+        var leases = new ConcurrentBag<Lease>();
+        Task[] nodes = [.. registries.Select((registry, i) => Task.Run(async () =>
+        {
+            await start.WaitAsync(Ct);
+            leases.Add(await registry.AcquireLeaseAsync(new LeaseRequest(Node($"198.18.1.{i + 1}")), Ct));
+        }, Ct))];
+        start.Release(nodes.Length);
+        await Task.WhenAll(nodes).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+
+        Assert.Equal(50, leases.Count);
+        Assert.Equal(50, leases.Select(l => l.Subnet).Distinct().Count());
+        Lease[] all = [.. leases];
+        for (int i = 0; i < all.Length; i++)
+        {
+            for (int j = i + 1; j < all.Length; j++)
+            {
+                Assert.False(all[i].Overlaps(all[j].Subnet!.Value), $"{all[i].Key} overlaps {all[j].Key}");
+            }
+        }
+
+        string[] keys = await Etcd.KeysAsync(Prefix + "/subnets");
+        Assert.Equal(50, keys.Length);
+        Assert.Equal(leases.Select(l => SubnetKey(l.Key)).Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
+        Assert.Contains(Logs.Entries, e => e.EventId.Id == SubnetsEventIds.AllocationRaceLost); // there were losers, and they succeeded
+        Assert.Equal(50, await Etcd.LeaseCountAsync()); // a lost race leaves no etcd lease behind
+    }
+}
