@@ -397,6 +397,23 @@ public sealed class UdpTunnel : IAsyncDisposable
     /// </summary>
     private const int WarmUpIterations = 128;
 
+    /// <summary>
+    /// Calls every P/Invoke of the packet loops once with an invalid descriptor (EBADF): the runtime binds a
+    /// P/Invoke target lazily on its first call, which allocates a little, and that first call may otherwise
+    /// fall after the warm-up (e.g. the first <c>poll</c> when traffic never pauses early on).
+    /// </summary>
+    private static unsafe void BindSystemCalls()
+    {
+        _ = Libc.Poll(null, 0, 0);
+        _ = Libc.Read(-1, null, 0);
+        _ = Libc.Write(-1, null, 0);
+        _ = Libc.WriteV(-1, null, 0);
+        _ = Libc.SendMsg(-1, null, 0);
+        _ = Libc.SendMMsg(-1, null, 0, 0);
+        _ = Libc.RecvMMsg(-1, null, 0, 0, null);
+        _ = Marshal.GetLastPInvokeError();
+    }
+
     /// <summary>Counters written by one worker thread only.</summary>
     internal sealed class WorkerCounters
     {
@@ -461,6 +478,7 @@ public sealed class UdpTunnel : IAsyncDisposable
                 fixed (byte* segBase = segments)
                 {
                     int pending = 0;
+                    BindSystemCalls();
                     long iterations = 0;
                     long allocatedBefore = 0;
                     while (!t._stopping)
@@ -794,6 +812,7 @@ public sealed class UdpTunnel : IAsyncDisposable
                         messages[i].Header.Control = controls + (i * ControlSize);
                     }
 
+                    BindSystemCalls();
                     long iterations = 0;
                     long allocatedBefore = 0;
                     while (!t._stopping)
