@@ -211,6 +211,22 @@ public sealed class WatchTests(EtcdFixture fixture) : EtcdTestBase(fixture), ICl
         Assert.Contains(recorder.StreamingHeaders, h => h.Key == "hasleader" && h.Value == "true");
     }
 
+    [Fact]
+    public async Task Cancelling_a_watch_that_waits_for_etcd_ends_it_promptly()
+    {
+        await using var proxy = new TcpProxy(Etcd.ClientPort);
+        using EtcdSubnetRegistry registry = NewRegistry(endpoint: proxy.Endpoint);
+        await PutConfigAsync(Config);
+        await Etcd.CompactAsync(await Etcd.RevisionAsync());
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        await using IAsyncEnumerator<LeaseEventBatch> watch = registry.WatchFromRevisionAsync(1, cts.Token).GetAsyncEnumerator(cts.Token);
+        proxy.Cut(); // the watch (and its re-list after the compaction) keeps retrying; nobody reads
+        Task<bool> next = watch.MoveNextAsync().AsTask();
+        await Task.Delay(500, Ct);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => next).WaitAsync(HangGuard, Ct);
+    }
+
     /// <summary>Writes a lease and waits for its event, so the watch stream is known to be open.</summary>
     private async Task AssertStreamIsLiveAsync(WatchSession watch, string key)
     {

@@ -130,6 +130,10 @@ internal sealed class EtcdConnection : IDisposable
                 {
                     throw Translate(operation, ex);
                 }
+                catch (RpcException ex)
+                {
+                    throw new OperationCanceledException($"'{operation}' was cancelled.", ex, cancellationToken);
+                }
             }
         }
 

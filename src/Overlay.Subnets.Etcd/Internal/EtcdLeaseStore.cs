@@ -326,9 +326,10 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             }, cancellationToken).ConfigureAwait(false);
             return (call, endpoint, null);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             call?.Dispose();
+            cancellationToken.ThrowIfCancellationRequested(); // a stream torn down by cancellation ends as cancellation
             return (null, null, ex);
         }
     }
@@ -341,8 +342,9 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
                 ? (call.ResponseStream.Current, null)
                 : (null, null);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             return (null, ex);
         }
     }
