@@ -1,0 +1,27 @@
+using Overlay.Backends;
+using Overlay.Netlink;
+using Overlay.Subnets;
+
+namespace Overlay.Hosting;
+
+/// <summary>
+/// The masquerade extension point of the start-up order (spec control-plane §4.3 step 12): called
+/// when <see cref="OverlayAgentOptions.IPMasq"/> is on, after the lease is held and before the
+/// subnet file is written, and again after every re-registration. An implementation (iptables or
+/// nftables rules, with a later issue) installs the rules for <see cref="MasqueradeContext.Config"/>'s
+/// networks and the lease, and may recycle the rules of <see cref="MasqueradeContext.Previous"/>.
+/// </summary>
+public interface IMasqueradeHook
+{
+    /// <summary>Installs (or updates) the masquerade rules. A failure stops the agent at start-up
+    /// (flanneld exits 1) and is retried after a re-registration.</summary>
+    ValueTask SetUpAsync(MasqueradeContext context, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What a <see cref="IMasqueradeHook"/> needs.</summary>
+/// <param name="Config">The network configuration.</param>
+/// <param name="Lease">The node's lease.</param>
+/// <param name="ExternalInterface">The external interface.</param>
+/// <param name="Previous">The networks and subnets recorded in the subnet file before it was rewritten.</param>
+/// <param name="NetlinkOptions">How to reach the node's network namespace.</param>
+public sealed record MasqueradeContext(NetworkConfig Config, Lease Lease, ExternalInterface ExternalInterface, SubnetEnvNetworks Previous, NetlinkClientOptions NetlinkOptions);

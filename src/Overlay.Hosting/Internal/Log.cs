@@ -1,0 +1,91 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Overlay.Hosting.Internal;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = HostingEventIds.AgentStarting, Level = LogLevel.Information,
+        Message = "Overlay agent starting: subnet file {SubnetFile}, network namespace {Namespace}")]
+    public static partial void AgentStarting(ILogger logger, string subnetFile, Overlay.Netlink.NetworkNamespace? @namespace);
+
+    [LoggerMessage(EventId = HostingEventIds.PreviousSubnetsRead, Level = LogLevel.Information,
+        Message = "Previous subnets from the subnet file: IPv4 {Subnet}, IPv6 {IPv6Subnet}")]
+    public static partial void PreviousSubnetsRead(ILogger logger, IPNetwork? subnet, IPNetwork? ipv6Subnet);
+
+    [LoggerMessage(EventId = HostingEventIds.NetworkConfigRetry, Level = LogLevel.Warning,
+        Message = "Could not read the network configuration; retrying in {Delay}: {Error}")]
+    public static partial void NetworkConfigRetry(ILogger logger, TimeSpan delay, string error);
+
+    [LoggerMessage(EventId = HostingEventIds.NetworkConfigRead, Level = LogLevel.Information,
+        Message = "Network configuration: IPv4 {Network} ({EnableIPv4}), IPv6 {IPv6Network} ({EnableIPv6}), backend {BackendType}")]
+    public static partial void NetworkConfigRead(ILogger logger, IPNetwork? network, bool enableIPv4, IPNetwork? ipv6Network, bool enableIPv6, string backendType);
+
+    [LoggerMessage(EventId = HostingEventIds.ExternalInterfaceChosen, Level = LogLevel.Information,
+        Message = "External interface: {Interface}")]
+    public static partial void ExternalInterfaceChosen(ILogger logger, Overlay.Backends.ExternalInterface @interface);
+
+    [LoggerMessage(EventId = HostingEventIds.NetworkRegistered, Level = LogLevel.Information,
+        Message = "{BackendType} network registered: lease {Lease}, MTU {Mtu}")]
+    public static partial void NetworkRegistered(ILogger logger, string backendType, string lease, int mtu);
+
+    [LoggerMessage(EventId = HostingEventIds.MasqueradeConfigured, Level = LogLevel.Information,
+        Message = "Masquerade rules set up for lease {Lease}")]
+    public static partial void MasqueradeConfigured(ILogger logger, string lease);
+
+    [LoggerMessage(EventId = HostingEventIds.SubnetFileWritten, Level = LogLevel.Information,
+        Message = "Wrote {SubnetFile}: subnet {Subnet}, IPv6 subnet {IPv6Subnet}, MTU {Mtu}, IP masquerade {IPMasq}")]
+    public static partial void SubnetFileWritten(ILogger logger, string subnetFile, IPNetwork? subnet, IPNetwork? ipv6Subnet, int mtu, bool ipMasq);
+
+    [LoggerMessage(EventId = HostingEventIds.SubnetFileWriteFailed, Level = LogLevel.Error,
+        Message = "Could not write {SubnetFile}; the agent will not become ready")]
+    public static partial void SubnetFileWriteFailed(ILogger logger, string subnetFile, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.Ready, Level = LogLevel.Information,
+        Message = "Ready: lease {Lease} held, {Peers} peer(s) programmed")]
+    public static partial void Ready(ILogger logger, string lease, int peers);
+
+    [LoggerMessage(EventId = HostingEventIds.LeaseLost, Level = LogLevel.Warning,
+        Message = "Lease {Lease} was lost (deleted, expired or taken); not ready until a lease is held again — re-acquiring, the same subnet first")]
+    public static partial void LeaseLost(ILogger logger, string lease);
+
+    [LoggerMessage(EventId = HostingEventIds.LeaseReacquired, Level = LogLevel.Warning,
+        Message = "Lease re-acquired after a loss: {Previous} -> {Lease} (same subnet: {SameSubnet}); registering the network again")]
+    public static partial void LeaseReacquired(ILogger logger, Overlay.Subnets.Lease previous, Overlay.Subnets.Lease lease, bool sameSubnet);
+
+    [LoggerMessage(EventId = HostingEventIds.ReRegistrationFailed, Level = LogLevel.Error,
+        Message = "Registering the network again failed; retrying in {Delay}")]
+    public static partial void ReRegistrationFailed(ILogger logger, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.BlackholeRouteAdded, Level = LogLevel.Information,
+        Message = "Added blackhole route {Subnet} (protocol {Protocol}, metric {Metric})")]
+    public static partial void BlackholeRouteAdded(ILogger logger, IPNetwork subnet, byte protocol, uint metric);
+
+    [LoggerMessage(EventId = HostingEventIds.BlackholeRouteFailed, Level = LogLevel.Warning,
+        Message = "Checking the blackhole route {Subnet} failed; retrying on the next check")]
+    public static partial void BlackholeRouteFailed(ILogger logger, IPNetwork subnet, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.BlackholeRouteRemoved, Level = LogLevel.Information,
+        Message = "Removed the blackhole route {Subnet} of the previous lease")]
+    public static partial void BlackholeRouteRemoved(ILogger logger, IPNetwork subnet);
+
+    [LoggerMessage(EventId = HostingEventIds.HealthServerListening, Level = LogLevel.Information,
+        Message = "Health server listening on http://{Endpoint} (/healthz, /readyz)")]
+    public static partial void HealthServerListening(ILogger logger, IPEndPoint endpoint);
+
+    [LoggerMessage(EventId = HostingEventIds.HealthRequestFailed, Level = LogLevel.Debug,
+        Message = "A health request could not be served")]
+    public static partial void HealthRequestFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.AgentFailed, Level = LogLevel.Critical,
+        Message = "The overlay agent failed")]
+    public static partial void AgentFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.AgentStopped, Level = LogLevel.Information,
+        Message = "Overlay agent stopped; the lease is kept and kernel state is left in place")]
+    public static partial void AgentStopped(ILogger logger);
+
+    [LoggerMessage(EventId = HostingEventIds.LeaseRenewed, Level = LogLevel.Debug,
+        Message = "Lease {Lease} renewed")]
+    public static partial void LeaseRenewed(ILogger logger, string lease);
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Overlay.Backends;
+using Overlay.Netlink;
+using Overlay.Subnets;
+
+namespace Overlay.Hosting;
+
+/// <summary>
+/// Settings of an <see cref="OverlayAgent"/>: flanneld's agent flags (spec control-plane §4.1) as an
+/// options class, plus what an embedded agent needs (a network namespace to run the node in,
+/// reconcile settings). Validated at start by <see cref="OverlayAgentOptionsValidator"/>.
+/// </summary>
+public sealed class OverlayAgentOptions
+{
+    /// <summary>flanneld's default <c>--subnet-lease-renew-margin</c>: 60 minutes.</summary>
+    public static readonly TimeSpan DefaultRenewMargin = TimeSpan.FromMinutes(60);
+
+    /// <summary>The route protocol of the blackhole routes the agent keeps (<c>--ip-blackhole-route</c>):
+    /// 112, distinct from the backends' 111 so that no backend adopts or removes them.</summary>
+    public const byte DefaultBlackholeRouteProtocol = 112;
+
+    /// <summary>The metric of the blackhole routes: high, so that a bridge's connected route for the
+    /// same subnet wins while it exists and the blackhole only catches what nothing else owns.</summary>
+    public const uint DefaultBlackholeRouteMetric = 4242;
+
+    /// <summary>How to choose the external interface and the advertised addresses
+    /// (<c>--iface</c>, <c>--iface-regex</c>, <c>--iface-can-reach</c>, <c>--public-ip</c>, <c>--public-ipv6</c>).</summary>
+    public ExternalInterfaceOptions ExternalInterface { get; } = new();
+
+    /// <summary>The subnet file (<c>--subnet-file</c>), read first for the previous subnets and
+    /// written once the lease is held.</summary>
+    public string SubnetFilePath { get; set; } = SubnetEnvFile.DefaultPath;
+
+    /// <summary>Renew the lease this long before it expires (<c>--subnet-lease-renew-margin</c>,
+    /// 1 to 1439 minutes).</summary>
+    public TimeSpan SubnetLeaseRenewMargin { get; set; } = DefaultRenewMargin;
+
+    /// <summary>Set up masquerading through the registered <see cref="IMasqueradeHook"/> and write
+    /// <c>FLANNEL_IPMASQ=true</c> (<c>--ip-masq</c>). Without a hook the agent refuses to start
+    /// rather than claim masquerading it does not do.</summary>
+    public bool IPMasq { get; set; }
+
+    /// <summary>The health server's address (<c>--healthz-ip</c>). Default 127.0.0.1, not flanneld's 0.0.0.0.</summary>
+    public string HealthzIP { get; set; } = "127.0.0.1";
+
+    /// <summary>The health server's port (<c>--healthz-port</c>); 0 turns it off (flanneld's default).</summary>
+    public int HealthzPort { get; set; }
+
+    /// <summary>Keep a blackhole route for the node's subnet(s) (<c>--ip-blackhole-route</c>).</summary>
+    public bool IPBlackholeRoute { get; set; }
+
+    /// <summary>How often the blackhole routes are checked (flanneld's <c>--iptables-resync</c>, 5 s).</summary>
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The route protocol that marks the agent's blackhole routes.</summary>
+    public byte BlackholeRouteProtocol { get; set; } = DefaultBlackholeRouteProtocol;
+
+    /// <summary>The metric of the agent's blackhole routes.</summary>
+    public uint BlackholeRouteMetric { get; set; } = DefaultBlackholeRouteMetric;
+
+    /// <summary>How the agent opens netlink connections. Set
+    /// <see cref="NetlinkClientOptions.NetworkNamespace"/> to run the node inside a network namespace:
+    /// interface discovery, the backend, blackhole routes and the health server's socket then all
+    /// live there (the demo runs several agents in one process this way).</summary>
+    public NetlinkClientOptions NetlinkOptions { get; set; } = new();
+
+    /// <summary>Reconcile settings handed to the backend (route protocol, repair, retries).</summary>
+    public ReconcileOptions Reconcile { get; set; } = new();
+
+    /// <summary>Interval between attempts to read the network configuration (flanneld: 1 s, forever).</summary>
+    public TimeSpan ConfigRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>First delay before retrying a failed renewal, re-acquisition or re-registration; doubles each time.</summary>
+    public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest delay between those retries.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    internal IPAddress ParsedHealthzIP => IPAddress.Parse(HealthzIP);
+}
+
+/// <summary>Validates <see cref="OverlayAgentOptions"/> with flanneld's rules and messages
+/// (hand-written: no reflection, AOT-safe).</summary>
+public sealed class OverlayAgentOptionsValidator : IValidateOptions<OverlayAgentOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, OverlayAgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.SubnetLeaseRenewMargin < TimeSpan.FromMinutes(1) || options.SubnetLeaseRenewMargin > TimeSpan.FromMinutes(1439))
+        {
+            failures.Add($"Invalid subnet-lease-renew-margin option, out of acceptable range: {options.SubnetLeaseRenewMargin.TotalMinutes} minutes (1 to 1439).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.SubnetFilePath))
+        {
+            failures.Add("SubnetFilePath must be set.");
+        }
+
+        if (!IPAddress.TryParse(options.HealthzIP, out _))
+        {
+            failures.Add($"HealthzIP '{options.HealthzIP}' is not an IP address.");
+        }
+
+        if (options.HealthzPort is < 0 or > 65535)
+        {
+            failures.Add($"HealthzPort {options.HealthzPort} is out of range (0 turns the health server off, else 1 to 65535).");
+        }
+
+        if (options.ResyncInterval <= TimeSpan.Zero)
+        {
+            failures.Add("ResyncInterval must be positive.");
+        }
+
+        if (options.ConfigRetryInterval <= TimeSpan.Zero)
+        {
+            failures.Add("ConfigRetryInterval must be positive.");
+        }
+
+        if (options.RetryInitialDelay <= TimeSpan.Zero || options.RetryMaxDelay < options.RetryInitialDelay)
+        {
+            failures.Add("RetryInitialDelay must be positive and RetryMaxDelay at least as long.");
+        }
+
+        if (options.BlackholeRouteProtocol <= 4 || options.BlackholeRouteProtocol == options.Reconcile?.RouteProtocol)
+        {
+            failures.Add($"BlackholeRouteProtocol {options.BlackholeRouteProtocol} must be above 4 and differ from the backends' route protocol.");
+        }
+
+        if (options.PublicIPProblem() is { } problem)
+        {
+            failures.Add(problem);
+        }
+
+        if (options.NetlinkOptions is null || options.Reconcile is null)
+        {
+            failures.Add("NetlinkOptions and Reconcile must be set.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+internal static class OverlayAgentOptionsExtensions
+{
+    public static string? PublicIPProblem(this OverlayAgentOptions options) =>
+        options.ExternalInterface.PublicIP is { AddressFamily: not System.Net.Sockets.AddressFamily.InterNetwork } v4 ? $"PublicIP '{v4}' is not an IPv4 address."
+        : options.ExternalInterface.PublicIPv6 is { AddressFamily: not System.Net.Sockets.AddressFamily.InterNetworkV6 } v6 ? $"PublicIPv6 '{v6}' is not an IPv6 address."
+        : null;
+
+    public static void ThrowIfInvalid(this OverlayAgentOptions options)
+    {
+        ValidateOptionsResult result = new OverlayAgentOptionsValidator().Validate(null, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(OverlayAgentOptions), result.Failures);
+        }
+    }
+}
