@@ -405,3 +405,25 @@ internal class DelegatingStore(ILeaseStore inner) : ILeaseStore
 
     public virtual IAsyncEnumerable<LeaseEventBatch> WatchLeasesAsync(CancellationToken cancellationToken = default) => inner.WatchLeasesAsync(cancellationToken);
 }
+
+public sealed class SubnetAllocatorTests
+{
+    [Fact]
+    public void Bitmap_and_sorted_range_indexes_agree()
+    {
+        // Both free-range indexes must give the same first free candidates for any taken set,
+        // including leases longer and shorter than SubnetLen and leases outside the range.
+        var gen = CsCheck.Gen.Select(CsCheck.Gen.Int[20, 26], CsCheck.Gen.Select(CsCheck.Gen.Int[0, 4095], CsCheck.Gen.Int[18, 30]).Array[0, 200], CsCheck.Gen.Int[1, 150]);
+        gen.Sample((len, leases, limit) =>
+        {
+            IPAddress min = Overlay.Subnets.Internal.AddressMath.MaskAddress(IPAddress.Parse("10.1.0.0"), len);
+            IPAddress max = Overlay.Subnets.Internal.AddressMath.MaskAddress(IPAddress.Parse("10.4.255.255"), len);
+            var taken = leases.Select(l => new IPNetwork(Overlay.Subnets.Internal.AddressMath.MaskAddress(new IPAddress([10, (byte)(l.Item1 >> 10), (byte)(l.Item1 >> 2), (byte)(l.Item1 << 6)]), l.Item2), l.Item2)).ToList();
+            var a = Overlay.Subnets.Internal.SubnetAllocator.FirstFree(min, max, len, taken, limit, out int ea, useBitmap: true);
+            var b = Overlay.Subnets.Internal.SubnetAllocator.FirstFree(min, max, len, taken, limit, out int eb, useBitmap: false);
+            Assert.Equal(b, a);
+            Assert.Equal(eb, ea);
+            Assert.True(ea <= limit);
+        }, iter: 300);
+    }
+}

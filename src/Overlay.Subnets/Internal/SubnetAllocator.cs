@@ -7,9 +7,10 @@ namespace Overlay.Subnets.Internal;
 /// Chooses a free subnet with flannel's rule — uniformly at random among the first
 /// <see cref="CandidateWindow"/> free subnets in ascending order between the minimum and the
 /// maximum — without walking every candidate: the taken subnets are turned into a sorted list of
-/// merged ranges of candidate indices, and the free candidates are read off the gaps between them.
-/// The cost is O(L log L) in the number of leases L plus at most <see cref="CandidateWindow"/>
-/// candidates, whatever the occupancy.
+/// merged ranges of candidate indices (or, up to 4 Mi candidates, a bitmap), and the free candidates
+/// are read off the gaps. The cost is O(L log L) (bitmap: O(L) plus one word per 64 candidates) in
+/// the number of leases L, plus at most <see cref="CandidateWindow"/> candidates examined, whatever
+/// the occupancy.
 /// </summary>
 internal static class SubnetAllocator
 {
@@ -38,7 +39,7 @@ internal static class SubnetAllocator
 
     /// <summary>The indices (from <paramref name="min"/>, in units of the subnet size) of the first
     /// <paramref name="limit"/> free candidates in ascending order.</summary>
-    public static List<UInt128> FirstFree(IPAddress min, IPAddress max, int subnetLength, IEnumerable<IPNetwork> taken, int limit, out int candidatesExamined)
+    public static List<UInt128> FirstFree(IPAddress min, IPAddress max, int subnetLength, IEnumerable<IPNetwork> taken, int limit, out int candidatesExamined, bool? useBitmap = null)
     {
         AddressFamily family = min.AddressFamily;
         int shift = AddressMath.BitCount(family) - subnetLength;
@@ -53,6 +54,11 @@ internal static class SubnetAllocator
 
         UInt128 count = ((hi - lo) >> shift) + 1;
         UInt128 end = lo + (count << shift) - 1; // last address covered by the candidates
+        if (useBitmap ?? count <= BitmapLimit)
+        {
+            return FirstFreeByBitmap(lo, end, shift, (int)count, family, taken, limit, free, out candidatesExamined);
+        }
+
         var ranges = new List<(UInt128 First, UInt128 Last)>();
         foreach (IPNetwork network in taken)
         {
@@ -103,5 +109,73 @@ internal static class SubnetAllocator
         }
 
         return free;
+    }
+
+    /// <summary>Up to this many candidates the taken set is a bitmap (at most 512 KiB, pooled):
+    /// O(L) to fill, then 64 candidates per word to find the free ones.</summary>
+    private const int BitmapLimit = 1 << 22;
+
+    private static List<UInt128> FirstFreeByBitmap(UInt128 lo, UInt128 end, int shift, int count, AddressFamily family,
+        IEnumerable<IPNetwork> taken, int limit, List<UInt128> free, out int candidatesExamined)
+    {
+        int words = (count + 63) >> 6;
+        ulong[] bits = System.Buffers.ArrayPool<ulong>.Shared.Rent(words);
+        try
+        {
+            Array.Clear(bits, 0, words);
+            foreach (IPNetwork network in taken)
+            {
+                if (network.BaseAddress.AddressFamily != family)
+                {
+                    continue;
+                }
+
+                var (first, last) = AddressMath.Range(network);
+                if (last < lo || first > end)
+                {
+                    continue;
+                }
+
+                int firstIndex = first <= lo ? 0 : (int)((first - lo) >> shift);
+                int lastIndex = (int)((UInt128.Min(last, end) - lo) >> shift);
+                for (int i = firstIndex; i <= lastIndex;)
+                {
+                    if ((i & 63) == 0 && lastIndex - i >= 63)
+                    {
+                        bits[i >> 6] = ulong.MaxValue; // a whole word at once for large leases
+                        i += 64;
+                    }
+                    else
+                    {
+                        bits[i >> 6] |= 1UL << (i & 63);
+                        i++;
+                    }
+                }
+            }
+
+            candidatesExamined = 0;
+            for (int w = 0; w < words && free.Count < limit; w++)
+            {
+                ulong open = ~bits[w];
+                if (w == words - 1 && (count & 63) != 0)
+                {
+                    open &= (1UL << (count & 63)) - 1; // past the last candidate
+                }
+
+                while (open != 0 && free.Count < limit)
+                {
+                    int bit = System.Numerics.BitOperations.TrailingZeroCount(open);
+                    candidatesExamined++;
+                    free.Add((UInt128)((w << 6) + bit));
+                    open &= open - 1;
+                }
+            }
+
+            return free;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ulong>.Shared.Return(bits);
+        }
     }
 }
