@@ -283,6 +283,45 @@ public sealed class UdpTunnelEndToEndTests
         Assert.Equal(a.Tunnel.GetStatistics().Drops[UdpTunnelDropReason.NoRoute], measured["NoRoute"]);
     }
 
+    [Fact]
+    public async Task Wire_format_is_one_raw_ipv4_packet_per_datagram_as_tshark_sees_it()
+    {
+        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Pcap.RequireTshark();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var nsA = TestNamespace.Create();
+        using var nsB = TestNamespace.Create();
+        Connect(nsA, nsB);
+        await using Node a = Start(nsA, "198.18.0.1", "198.19.1.1", offloads: true);
+        await using Node b = Start(nsB, "198.18.0.2", "198.19.2.1", offloads: true);
+        a.Tunnel.Peers.Set(IPNetwork.Parse("198.19.2.0/24"), new IPEndPoint(IPAddress.Parse("198.18.0.2"), 8285));
+        b.Tunnel.Peers.Set(IPNetwork.Parse("198.19.1.0/24"), new IPEndPoint(IPAddress.Parse("198.18.0.1"), 8285));
+
+        // Capture on the underlay in B until two tunnel datagrams were seen, while A pings through the tunnel.
+        string pcap = Path.Combine(Path.GetTempPath(), $"ovl-encap-{Environment.ProcessId}-{Guid.NewGuid():N}.pcap");
+        Task<(int ExitCode, string Output, string Error)> capture = Task.Run(
+            () => nsB.Exec("tshark", "-i", "ovlb", "-f", "udp port 8285", "-c", "2", "-a", "duration:60", "-w", pcap), ct);
+        for (int i = 0; i < 100 && !capture.IsCompleted; i++)
+        {
+            nsA.Exec("ping", "-c", "1", "-W", "1", "198.19.2.1");
+        }
+
+        (int exit, _, string error) = await capture;
+        Assert.True(exit == 0, error);
+
+        // Decoding UDP 8285 as IP must yield the inner echo packets directly: no flannel header in between.
+        List<string[]> rows = Pcap.Dissect(pcap, ["udp.port==8285,ip"], "ip.src", "ip.dst", "udp.srcport", "udp.dstport", "ip.checksum.status", "icmp.type", "icmp.checksum.status");
+        Assert.Equal(2, rows.Count);
+        foreach (string[] f in rows)
+        {
+            Assert.Contains(f[0], new[] { "198.18.0.1,198.19.1.1", "198.18.0.2,198.19.2.1" });
+            Assert.Contains(f[1], new[] { "198.18.0.2,198.19.2.1", "198.18.0.1,198.19.1.1" });
+            Assert.Equal(["8285", "8285", "1,1"], f[2..5]);
+            Assert.Contains(f[5], new[] { "8", "0" });
+            Assert.Equal("1", f[6]);
+        }
+    }
+
     /// <summary>A deterministic byte stream both ends can generate.</summary>
     private sealed class Xorshift(ulong seed)
     {
