@@ -1,0 +1,342 @@
+using System.CommandLine;
+using System.ComponentModel;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Overlay.Backends;
+using Overlay.Backends.Reconcile;
+using Overlay.Hosting;
+using Overlay.Netlink;
+using Overlay.Subnets;
+using Overlay.Testing;
+
+namespace Overlay.Agent;
+
+/// <summary>
+/// `demo`: builds a lab of network namespaces, runs one in-process agent per node against one
+/// in-memory registry, checks every ordered pair of pod addresses with ICMP echo, prints a table,
+/// removes everything, and exits 0 only when every check passed. Nothing here knows a backend:
+/// the backend is looked up by its type in the registered ones.
+/// </summary>
+internal static class DemoCommand
+{
+    public const int ExitFailed = 1;
+    public const int ExitPrerequisite = 2;
+    public const int HealthzPort = 8081;
+
+    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose);
+
+    public static Command Create()
+    {
+        var backend = new Option<string>("--backend") { Description = "The backend type to demonstrate (any registered one).", DefaultValueFactory = _ => "host-gw" };
+        var nodes = new Option<int>("--nodes") { Description = "Number of nodes (2 to 200).", DefaultValueFactory = _ => 3 };
+        var ipv6 = new Option<bool>("--ipv6") { Description = "Dual stack: IPv6 underlay and overlay as well as IPv4." };
+        var keep = new Option<bool>("--keep") { Description = "Leave the lab's namespaces in place at the end." };
+        var hold = new Option<bool>("--hold") { Description = "Keep the lab and the agents running until Ctrl-C, and print how to reach each node." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the agents' logs (on stderr)." };
+        var command = new Command("demo", "Build a lab of network namespaces, run one agent per node, and check that every node reaches every other node's pods.")
+        {
+            backend, nodes, ipv6, keep, hold, verbose,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            new Settings(parse.GetValue(backend)!, parse.GetValue(nodes), parse.GetValue(ipv6), parse.GetValue(keep), parse.GetValue(hold), parse.GetValue(verbose)),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(Settings settings, CancellationToken cancellationToken)
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            await Console.Error.WriteLineAsync(
+                "overlay demo: needs root — it creates network namespaces, links and routes (CAP_SYS_ADMIN, CAP_NET_ADMIN).\n" +
+                "Run it as root, for example:\n  sudo dotnet run --project samples/Overlay.Agent -- demo");
+            return ExitPrerequisite;
+        }
+
+        if (settings.Nodes is < 2 or > 200)
+        {
+            await Console.Error.WriteLineAsync($"overlay demo: --nodes must be 2 to 200, not {settings.Nodes}.");
+            return ExitPrerequisite;
+        }
+
+        var services = new ServiceCollection();
+        services.AddLogging(b => b
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            })
+            .AddFilter(null, settings.Verbose ? LogLevel.Information : LogLevel.Warning));
+        services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        services.AddOverlayBackends().AddSampleBackends();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        BackendRegistry backends = provider.GetRequiredService<BackendRegistry>();
+        ILoggerFactory loggerFactory = provider.GetRequiredService<ILoggerFactory>();
+        if (!backends.TryGet(settings.Backend, out IOverlayBackend? backend))
+        {
+            await Console.Error.WriteLineAsync($"overlay demo: unknown backend '{settings.Backend}'; registered: {string.Join(", ", backends.Types)}.");
+            return ExitPrerequisite;
+        }
+
+        try
+        {
+            await Shell.RunAsync("ip", ["-V"], cancellationToken: cancellationToken);
+        }
+        catch (Win32Exception)
+        {
+            await Console.Error.WriteLineAsync("overlay demo: needs iproute2 (the `ip` command) to build the lab: apt-get install iproute2");
+            return ExitPrerequisite;
+        }
+
+        return await RunLabAsync(settings, backend, backends, loggerFactory, cancellationToken);
+    }
+
+    private static async Task<int> RunLabAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        string family = settings.IPv6 ? "dual stack (IPv4 + IPv6)" : "IPv4";
+        Console.WriteLine($"Overlay demo: backend {backend.Type}, {settings.Nodes} nodes, {family}");
+        Console.WriteLine($"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
+        Lab lab;
+        try
+        {
+            lab = await Lab.CreateAsync(new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep }, cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or Win32Exception)
+        {
+            await Console.Error.WriteLineAsync(
+                $"overlay demo: could not build the lab — a kernel feature is probably missing (network namespaces, veth, bridge):\n  {ex.Message}");
+            return ExitPrerequisite;
+        }
+
+        string stateDirectory = Path.Combine("/run/overlay-demo", lab.Prefix);
+        NetworkConfig config = NetworkConfig.Parse(
+            "{\"Network\":\"198.19.0.0/16\",\"EnableIPv6\":" + (settings.IPv6 ? "true" : "false")
+            + ",\"IPv6Network\":\"2001:db8:19::/48\",\"Backend\":{\"Type\":\"" + backend.Type + "\"}}");
+        using var registry = new InMemorySubnetRegistry(config, loggerFactory: loggerFactory);
+        var agents = new List<(LabNode Node, OverlayAgent Agent)>();
+        int exitCode = ExitFailed;
+        try
+        {
+            exitCode = await RunAgentsAsync(settings, backend, backends, loggerFactory, lab, registry, config, stateDirectory, agents, cancellationToken);
+            if (settings.Hold && exitCode == 0)
+            {
+                PrintHold(settings, lab, stateDirectory, agents);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Console.WriteLine();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Console.WriteLine("Interrupted.");
+            exitCode = 130;
+        }
+        finally
+        {
+            Console.WriteLine(settings.Keep
+                ? $"[5/5] Stopping the agents; keeping the lab (--keep): namespaces {lab.Prefix}-*, subnet files under {stateDirectory}"
+                : $"[5/5] Cleaning up: stopping the agents, deleting the lab's namespaces ({lab.Prefix}-*) and {stateDirectory}");
+            foreach ((_, OverlayAgent agent) in agents)
+            {
+                await agent.DisposeAsync();
+            }
+
+            await lab.DisposeAsync();
+            if (!settings.Keep)
+            {
+                try
+                {
+                    Directory.Delete(stateDirectory, recursive: true);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                }
+
+                if (Directory.Exists("/run/overlay-demo") && !Directory.EnumerateFileSystemEntries("/run/overlay-demo").Any())
+                {
+                    Directory.Delete("/run/overlay-demo");
+                }
+
+                string[] left = Directory.Exists(NetworkNamespace.NamedNamespaceDirectory)
+                    ? [.. Directory.GetFiles(NetworkNamespace.NamedNamespaceDirectory).Select(Path.GetFileName).Where(n => n!.StartsWith(lab.Prefix, StringComparison.Ordinal))!]
+                    : [];
+                if (left.Length > 0)
+                {
+                    await Console.Error.WriteLineAsync($"overlay demo: namespaces left behind: {string.Join(", ", left)}");
+                    exitCode = ExitFailed;
+                }
+            }
+        }
+
+        Console.WriteLine(exitCode == 0 ? "Result: PASS" : $"Result: FAIL (exit code {exitCode})");
+        return exitCode;
+    }
+
+    private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory,
+        Lab lab, InMemorySubnetRegistry registry, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
+    {
+
+        Console.WriteLine($"[2/5] Starting {lab.Nodes.Count} agents in this process, one per node, sharing one in-memory registry (net-conf: {config.ToJson()})");
+        foreach (LabNode node in lab.Nodes)
+        {
+            var options = new OverlayAgentOptions
+            {
+                SubnetFilePath = Path.Combine(stateDirectory, Name(node), "subnet.env"),
+                HealthzPort = HealthzPort,
+                NetlinkOptions = node.NetlinkOptions,
+            };
+            var agent = new OverlayAgent(registry, backends, options, loggerFactory: loggerFactory);
+            agents.Add((node, agent));
+            try
+            {
+                await agent.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync($"overlay demo: the agent of {Name(node)} did not become ready: {ex.Message}");
+                return ExitFailed;
+            }
+
+            Lease lease = agent.Lease!;
+            Console.WriteLine($"      {Name(node)}  {node.Namespace}  lease {Subnets(lease)}  ready (subnet.env written, /healthz on 127.0.0.1:{HealthzPort})");
+            await node.AddPodBridgeAsync(lease, cancellationToken);
+        }
+
+        bool ok = true;
+        Lease[] leases = [.. agents.Select(a => a.Agent.Lease!)];
+        if (leases.Select(l => l.Key).Distinct(StringComparer.Ordinal).Count() != leases.Length)
+        {
+            await Console.Error.WriteLineAsync("overlay demo: two nodes hold the same subnet.");
+            ok = false;
+        }
+
+        // A backend has a data plane when its network programs peers (the reconcile engine, or any
+        // network that reports peers); alloc only allocates subnets.
+        bool dataPlane = agents.Any(a => a.Agent.Network is ReconcilingNetwork || a.Agent.Network!.Peers.Count > 0);
+        var rtt = new Dictionary<(LabNode, LabNode, bool), TimeSpan?>();
+        if (!dataPlane)
+        {
+            Console.WriteLine($"[3/5] Every node holds a distinct lease: {(ok ? "yes" : "NO")}");
+            Console.WriteLine($"[4/5] Connectivity is not part of the {backend.Type} backend: it only allocates subnets (something else routes pod traffic); nothing to ping");
+        }
+        else
+        {
+            Console.WriteLine($"[3/5] Waiting until every node has programmed its {agents.Count - 1} peers");
+            ok &= await WaitForPeersAsync(agents, cancellationToken);
+            int pairs = agents.Count * (agents.Count - 1);
+            Console.WriteLine($"[4/5] Pinging every ordered pair of pod addresses ({pairs} pairs{(settings.IPv6 ? " × IPv4 and IPv6" : string.Empty)}), ICMP echo from inside the namespaces");
+            foreach (var (a, _) in agents)
+            {
+                foreach (var (b, _) in agents.Where(x => x.Node != a))
+                {
+                    foreach (bool v6 in settings.IPv6 ? new[] { false, true } : [false])
+                    {
+                        IPAddress source = (v6 ? a.PodAddressV6 : a.PodAddress)!;
+                        IPAddress target = (v6 ? b.PodAddressV6 : b.PodAddress)!;
+                        TimeSpan? time = await Icmp.EchoAsync(a.OpenNamespace(), source, target, attempts: 5, TimeSpan.FromSeconds(1), cancellationToken);
+                        rtt[(a, b, v6)] = time;
+                        if (time is null)
+                        {
+                            ok = false;
+                            Console.WriteLine($"      {source} -> {target}: no answer");
+                        }
+                    }
+                }
+            }
+
+            int answered = rtt.Values.Count(v => v is not null);
+            Console.WriteLine($"      {answered} of {rtt.Count} echo requests answered");
+        }
+
+        PrintTable(settings, agents, rtt, dataPlane);
+        return ok ? 0 : ExitFailed;
+    }
+
+    private static async Task<bool> WaitForPeersAsync(List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30); // a hang guard, not a timing expectation
+        while (true)
+        {
+            bool all = agents.All(a => a.Agent.Network is { } n && n.Peers.Count == agents.Count - 1 && n.Peers.All(p => p.LastError is null));
+            if (all)
+            {
+                return true;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                await Console.Error.WriteLineAsync("overlay demo: not every node programmed every peer within 30 s");
+                return false;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    private static void PrintTable(Settings settings, List<(LabNode Node, OverlayAgent Agent)> agents, Dictionary<(LabNode, LabNode, bool), TimeSpan?> rtt, bool dataPlane)
+    {
+        var byLease = agents.ToDictionary(a => a.Agent.Lease!.Key, a => a.Node, StringComparer.Ordinal);
+        var sb = new StringBuilder();
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{"node",-5} {"namespace",-22} {"public IP",-13} {"subnet",-16} {(settings.IPv6 ? "IPv6 subnet" : string.Empty),-22} MTU");
+        foreach (var (node, agent) in agents)
+        {
+            Lease lease = agent.Lease!;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"{Name(node),-5} {node.Namespace,-22} {lease.Attributes.PublicIP,-13} {lease.Subnet?.ToString() ?? "-",-16} {(settings.IPv6 ? lease.IPv6Subnet?.ToString() ?? "-" : string.Empty),-22} {agent.Network!.Mtu}");
+            if (!dataPlane)
+            {
+                continue;
+            }
+
+            foreach (PeerStatus peer in agent.Network.Peers.OrderBy(p => byLease.TryGetValue(p.Key, out LabNode? n) ? n.Host : int.MaxValue))
+            {
+                LabNode? other = byLease.GetValueOrDefault(peer.Key);
+                string ping = other is null ? string.Empty
+                    : "  IPv4 " + Format(rtt.GetValueOrDefault((node, other, false))) + (settings.IPv6 ? "  IPv6 " + Format(rtt.GetValueOrDefault((node, other, true))) : string.Empty);
+                string error = peer.LastError is null ? string.Empty : $" (error: {peer.LastError})";
+                sb.AppendLine(CultureInfo.InvariantCulture, $"      -> {(other is null ? peer.Key : Name(other)),-4} {peer.Mode.ToString().ToLowerInvariant(),-11} {peer.Reason}{error}{ping}");
+            }
+        }
+
+        Console.Write(sb.ToString());
+        Console.WriteLine();
+    }
+
+    private static void PrintHold(Settings settings, Lab lab, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents)
+    {
+        Console.WriteLine("Holding the lab and the agents; press Ctrl-C to stop. To reach a node:");
+        foreach (var (node, _) in agents)
+        {
+            string target = agents.First(a => a.Node != node).Node.PodAddress!.ToString();
+            Console.WriteLine($"  sudo ip netns exec {node.Namespace} ping -I {node.PodAddress} {target}");
+        }
+
+        LabNode first = agents[0].Node;
+        Console.WriteLine($"  sudo ip netns exec {first.Namespace} curl -s http://127.0.0.1:{HealthzPort}/readyz");
+        Console.WriteLine($"  sudo ip -n {first.Namespace} route");
+        Console.WriteLine($"  cat {Path.Combine(stateDirectory, Name(first), "subnet.env")}");
+        if (settings.IPv6)
+        {
+            Console.WriteLine($"  sudo ip -n {first.Namespace} -6 route");
+        }
+
+        _ = lab;
+    }
+
+    private static string Name(LabNode node) => "n" + node.Host.ToString(CultureInfo.InvariantCulture);
+
+    private static string Subnets(Lease lease) =>
+        lease.IPv6Subnet is null ? lease.Subnet?.ToString() ?? "-" : $"{lease.Subnet?.ToString() ?? "-"} + {lease.IPv6Subnet}";
+
+    private static string Format(TimeSpan? time) =>
+        time is { } t ? t.TotalMilliseconds.ToString("0.000", CultureInfo.InvariantCulture) + " ms" : "FAIL";
+}

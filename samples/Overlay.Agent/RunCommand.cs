@@ -1,0 +1,177 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Overlay.Hosting;
+
+namespace Overlay.Agent;
+
+/// <summary>
+/// `run`: a real agent with flanneld's flags (spec control-plane §4.1) and its <c>FLANNELD_*</c>
+/// environment variables (a flag given on the command line wins; a variable fills a repeatable flag
+/// with exactly one value; a bad value is reported and ignored). The registry is the embedded
+/// in-memory one, configured from the net-conf file, until the etcd and Kubernetes registries come.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var iface = new Option<string[]>("--iface", "-iface") { Description = "Interface name or local IP address to use for inter-host communication; repeatable, tried in order." };
+        var ifaceRegex = new Option<string[]>("--iface-regex", "-iface-regex") { Description = "Regular expression over interface addresses, then names; repeatable, tried after every --iface." };
+        var ifaceCanReach = new Option<string?>("--iface-can-reach", "-iface-can-reach") { Description = "Use the interface the kernel would use to reach this address." };
+        var publicIP = new Option<string?>("--public-ip", "-public-ip") { Description = "IPv4 address other nodes should use (default: the interface's)." };
+        var publicIPv6 = new Option<string?>("--public-ipv6", "-public-ipv6") { Description = "IPv6 address other nodes should use." };
+        var subnetFile = new Option<string>("--subnet-file", "-subnet-file") { Description = "Where to write the subnet file.", DefaultValueFactory = _ => Overlay.Subnets.SubnetEnvFile.DefaultPath };
+        var netConf = new Option<string>("--net-config-path", "-net-config-path") { Description = "The network configuration (net-conf.json).", DefaultValueFactory = _ => "/etc/kube-flannel/net-conf.json" };
+        var renewMargin = new Option<int>("--subnet-lease-renew-margin", "-subnet-lease-renew-margin") { Description = "Renew the lease this many minutes before it expires (1 to 1439).", DefaultValueFactory = _ => 60 };
+        var ipMasq = new Option<bool>("--ip-masq", "-ip-masq") { Description = "Set up IP masquerade for traffic leaving the overlay network (needs a masquerade implementation)." };
+        var healthzIP = new Option<string>("--healthz-ip", "-healthz-ip") { Description = "Address the health server listens on (flanneld: 0.0.0.0).", DefaultValueFactory = _ => "127.0.0.1" };
+        var healthzPort = new Option<int>("--healthz-port", "-healthz-port") { Description = "Port of the health server (/healthz, /readyz); 0 turns it off.", DefaultValueFactory = _ => 0 };
+        var blackhole = new Option<bool>("--ip-blackhole-route", "-ip-blackhole-route") { Description = "Keep a blackhole route for the node's subnet(s)." };
+        var resync = new Option<int>("--iptables-resync", "-iptables-resync") { Description = "Seconds between checks of the blackhole routes.", DefaultValueFactory = _ => 5 };
+        var verbosity = new Option<int>("-v", "--v") { Description = "Log verbosity: 0 information, 1-3 debug, 4 and more trace.", DefaultValueFactory = _ => 0 };
+        var command = new Command("run", "Run an agent for this host with flanneld's flags (and FLANNELD_* environment variables), until SIGTERM or Ctrl-C.")
+        {
+            iface, ifaceRegex, ifaceCanReach, publicIP, publicIPv6, subnetFile, netConf, renewMargin, ipMasq, healthzIP, healthzPort, blackhole, resync, verbosity,
+        };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var flags = new Flags(parse);
+            string[] interfaces = flags.Get(iface, v => new[] { v });
+            string[] regexes = flags.Get(ifaceRegex, v => new[] { v });
+            string? canReach = flags.Get(ifaceCanReach, v => v);
+            string? public4 = flags.Get(publicIP, v => v);
+            string? public6 = flags.Get(publicIPv6, v => v);
+            string subnetPath = flags.Get(subnetFile, v => v);
+            string netConfPath = flags.Get(netConf, v => v);
+            int margin = flags.Get(renewMargin, v => int.Parse(v, CultureInfo.InvariantCulture));
+            bool masq = flags.Get(ipMasq, ParseBool);
+            string healthIP = flags.Get(healthzIP, v => v);
+            int healthPort = flags.Get(healthzPort, v => int.Parse(v, CultureInfo.InvariantCulture));
+            bool hole = flags.Get(blackhole, ParseBool);
+            int resyncSeconds = flags.Get(resync, v => int.Parse(v, CultureInfo.InvariantCulture));
+            int v = flags.Get(verbosity, x => int.Parse(x, CultureInfo.InvariantCulture));
+            foreach (string warning in flags.Warnings)
+            {
+                await Console.Error.WriteLineAsync(warning);
+            }
+
+            if (margin is < 1 or > 1439)
+            {
+                await Console.Error.WriteLineAsync("Invalid subnet-lease-renew-margin option, out of acceptable range");
+                return 1;
+            }
+
+            IPAddress? reach = null, ip4 = null, ip6 = null;
+            if ((canReach is not null && !IPAddress.TryParse(canReach, out reach))
+                || (public4 is not null && !IPAddress.TryParse(public4, out ip4))
+                || (public6 is not null && !IPAddress.TryParse(public6, out ip6)))
+            {
+                await Console.Error.WriteLineAsync("Invalid address in --iface-can-reach, --public-ip or --public-ipv6.");
+                return 1;
+            }
+
+            return await RunHostAsync(o =>
+            {
+                foreach (string i in interfaces)
+                {
+                    o.ExternalInterface.Interfaces.Add(i);
+                }
+
+                foreach (string r in regexes)
+                {
+                    o.ExternalInterface.InterfaceRegexes.Add(r);
+                }
+
+                o.ExternalInterface.CanReach = reach;
+                o.ExternalInterface.PublicIP = ip4;
+                o.ExternalInterface.PublicIPv6 = ip6;
+                o.SubnetFilePath = subnetPath;
+                o.SubnetLeaseRenewMargin = TimeSpan.FromMinutes(margin);
+                o.IPMasq = masq;
+                o.HealthzIP = healthIP;
+                o.HealthzPort = healthPort;
+                o.IPBlackholeRoute = hole;
+                o.ResyncInterval = TimeSpan.FromSeconds(Math.Max(1, resyncSeconds));
+            }, netConfPath, v, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunHostAsync(Action<OverlayAgentOptions> configure, string netConfPath, int verbosity, CancellationToken cancellationToken)
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(verbosity switch { <= 0 => LogLevel.Information, <= 3 => LogLevel.Debug, _ => LogLevel.Trace });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddOverlay(configure).UseNetConfFile(netConfPath).AddSampleBackends();
+        using IHost host = builder.Build();
+        OverlayAgent agent;
+        try
+        {
+            agent = host.Services.GetRequiredService<OverlayAgent>();
+            await host.RunAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync($"overlay run: {ex.Message}");
+            return 1;
+        }
+
+        if (agent.Completion.IsFaulted)
+        {
+            await Console.Error.WriteLineAsync($"overlay run: the agent failed: {agent.Completion.Exception!.InnerException!.Message}");
+            return 1;
+        }
+
+        await Console.Error.WriteLineAsync("Exiting cleanly...");
+        return 0;
+    }
+
+    private static bool ParseBool(string value) => value.ToUpperInvariant() switch
+    {
+        "1" or "T" or "TRUE" => true,
+        "0" or "F" or "FALSE" => false,
+        _ => throw new FormatException($"'{value}' is not a boolean"),
+    };
+
+    /// <summary>Flag values with flanneld's environment fallback (FLANNELD_&lt;NAME&gt;).</summary>
+    private sealed class Flags(ParseResult parse)
+    {
+        public List<string> Warnings { get; } = [];
+
+        public T Get<T>(Option<T> option, Func<string, T> parseEnvironment)
+        {
+            if (parse.GetResult(option) is OptionResult { Implicit: false })
+            {
+                return parse.GetValue(option)!;
+            }
+
+            string variable = "FLANNELD_" + option.Name.TrimStart('-').ToUpperInvariant().Replace('-', '_');
+            string? text = Environment.GetEnvironmentVariable(variable);
+            if (!string.IsNullOrEmpty(text))
+            {
+                try
+                {
+                    return parseEnvironment(text);
+                }
+                catch (FormatException ex)
+                {
+                    Warnings.Add($"Ignoring {variable}={text}: {ex.Message}");
+                }
+            }
+
+            return parse.GetValue(option)!;
+        }
+    }
+}
