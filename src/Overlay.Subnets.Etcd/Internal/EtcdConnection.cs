@@ -96,6 +96,8 @@ internal sealed class EtcdConnection : IDisposable
 
     public string EndpointList => string.Join(", ", _endpoints.Select(e => e.Address));
 
+    public TimeSpan RequestTimeout => _options.RequestTimeout;
+
     /// <summary>Runs one unary request, failing over between endpoints.</summary>
     public async Task<T> CallAsync<T>(string operation, Func<EtcdEndpoint, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
     {

@@ -245,7 +245,7 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            (AsyncDuplexStreamingCall<WatchRequest, WatchResponse>? call, EtcdEndpoint? endpoint, Exception? failure) =
+            (AsyncDuplexStreamingCall<WatchRequest, WatchResponse>? call, EtcdEndpoint? endpoint, WatchResponse? first, Exception? failure) =
                 await OpenAsync(next, cancellationToken).ConfigureAwait(false);
             long compactRevision = 0;
             if (call is not null)
@@ -254,7 +254,10 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
                 {
                     while (true)
                     {
-                        (WatchResponse? response, Exception? error) = await ReadAsync(call, cancellationToken).ConfigureAwait(false);
+                        (WatchResponse? response, Exception? error) = first is not null
+                            ? (first, null)
+                            : await ReadAsync(call, cancellationToken).ConfigureAwait(false);
+                        first = null;
                         if (error is not null || response is null)
                         {
                             failure = error ?? new IOException("etcd closed the watch stream.");
@@ -314,23 +317,39 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
 
     public void Dispose() => _connection.Dispose();
 
-    private async Task<(AsyncDuplexStreamingCall<WatchRequest, WatchResponse>?, EtcdEndpoint?, Exception?)> OpenAsync(long revision, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a watch stream from <paramref name="revision"/> and reads etcd's first response (the
+    /// confirmation, or the compaction notice). That phase has the request timeout: a stream that
+    /// never gets going (a half-open connection) is abandoned and retried instead of waited on.
+    /// </summary>
+    private async Task<(AsyncDuplexStreamingCall<WatchRequest, WatchResponse>?, EtcdEndpoint?, WatchResponse?, Exception?)> OpenAsync(long revision, CancellationToken cancellationToken)
     {
         AsyncDuplexStreamingCall<WatchRequest, WatchResponse>? call = null;
+        EtcdEndpoint? endpoint = null;
+        using var opening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        opening.CancelAfter(_connection.RequestTimeout);
         try
         {
-            (call, EtcdEndpoint endpoint) = await _connection.OpenWatchAsync(cancellationToken).ConfigureAwait(false);
+            (call, endpoint) = await _connection.OpenWatchAsync(cancellationToken).ConfigureAwait(false);
             await call.RequestStream.WriteAsync(new WatchRequest
             {
                 CreateRequest = new WatchCreateRequest { Key = _subnetsPrefix, RangeEnd = _subnetsRangeEnd, StartRevision = revision },
-            }, cancellationToken).ConfigureAwait(false);
-            return (call, endpoint, null);
+            }, opening.Token).ConfigureAwait(false);
+            if (!await call.ResponseStream.MoveNext(opening.Token).ConfigureAwait(false))
+            {
+                throw new IOException("etcd closed the watch stream before confirming it.");
+            }
+
+            return (call, endpoint, call.ResponseStream.Current, null);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             call?.Dispose();
-            cancellationToken.ThrowIfCancellationRequested(); // a stream torn down by cancellation ends as cancellation
-            return (null, null, ex);
+            cancellationToken.ThrowIfCancellationRequested(); // the caller's cancellation ends the watch
+            Exception failure = opening.IsCancellationRequested
+                ? new TimeoutException($"etcd did not confirm the watch within {_connection.RequestTimeout}.", ex)
+                : ex;
+            return (null, endpoint, null, failure);
         }
     }
 
