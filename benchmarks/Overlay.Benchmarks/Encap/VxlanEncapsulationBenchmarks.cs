@@ -45,10 +45,22 @@ public class VxlanEncapsulationBenchmarks
     [Benchmark(Description = "Encapsulate in place (header write)")]
     public int EncapsulateInPlace() => _encapsulator.EncapsulateInPlace(_inPlace, Headroom, FrameLength).Length;
 
-    [Benchmark(Description = "Decapsulate outer IPv4 packet (validated)")]
+    [Benchmark(Description = "Decapsulate outer IPv4 packet (validated, in place)")]
     public int Decapsulate() => VxlanEncapsulator.TryDecapsulate(_encapsulated, out VxlanPacket packet) == VxlanDecodeStatus.Success ? packet.InnerFrame.Length : -1;
 
-    [Benchmark(Description = "Decapsulate UDP payload")]
+    [Benchmark(Description = "Decapsulate with copy of the inner frame")]
+    public int DecapsulateCopy()
+    {
+        if (VxlanEncapsulator.TryDecapsulate(_encapsulated, out VxlanPacket packet) != VxlanDecodeStatus.Success)
+        {
+            return -1;
+        }
+
+        packet.InnerFrame.CopyTo(_copyTarget);
+        return packet.InnerFrame.Length;
+    }
+
+    [Benchmark(Description = "Decapsulate UDP payload (in place)")]
     public int DecapsulatePayload() =>
         VxlanEncapsulator.TryDecapsulateUdpPayload(_encapsulated.AsSpan(IPv4Header.MinimumLength + UdpHeader.Length), out VxlanHeader vxlan, out Span<byte> frame) == VxlanDecodeStatus.Success
             ? frame.Length + vxlan.Vni
