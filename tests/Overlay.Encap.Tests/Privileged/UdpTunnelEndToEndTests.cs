@@ -182,7 +182,10 @@ public sealed class UdpTunnelEndToEndTests
         await b.Tunnel.DisposeAsync();
         long[] allocated = [.. a.Tunnel.GetLoopAllocatedBytes(), .. b.Tunnel.GetLoopAllocatedBytes()];
         Assert.True(allocated.Count(x => x >= 0) >= 4, string.Join(",", allocated));
-        Assert.All(allocated, bytes => Assert.True(bytes is 0 or -2, string.Join(",", allocated)));
+        // A loop may still see a one-time runtime allocation after its warm-up (tier-up/OSR of the hot loop,
+        // lazily created thread state) when the machine is loaded; per-packet allocation over ~70,000 packets
+        // would show as megabytes. The exact zero per operation is asserted by the unit allocation guard.
+        Assert.All(allocated, bytes => Assert.True(bytes is -2 or (>= 0 and < 4096), string.Join(",", allocated)));
 
         if (offloads)
         {
