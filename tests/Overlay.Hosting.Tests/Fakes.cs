@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Overlay.Backends;
+using Overlay.Subnets;
+
+namespace Overlay.Hosting.Tests;
+
+/// <summary>Records the order of the agent's steps across the fakes.</summary>
+internal sealed class StepLog
+{
+    private readonly ConcurrentQueue<string> _steps = new();
+
+    public void Add(string step) => _steps.Enqueue(step);
+
+    public IReadOnlyList<string> Steps => [.. _steps];
+}
+
+/// <summary>A registry wrapper that records calls, can fail config reads, and can hold acquisitions at a gate.</summary>
+internal sealed class FakeRegistry(ISubnetRegistry inner, StepLog steps) : ISubnetRegistry
+{
+    private volatile TaskCompletionSource? _gate;
+    private int _acquisitions;
+    private int _renewals;
+
+    public int FailConfigReads { get; set; }
+
+    public int ConfigReads { get; private set; }
+
+    public NetworkConfig? ConfigOverride { get; set; }
+
+    public int Acquisitions => Volatile.Read(ref _acquisitions);
+
+    public int Renewals => Volatile.Read(ref _renewals);
+
+    public TaskCompletionSource Renewed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when an acquisition waits at the closed gate.</summary>
+    public TaskCompletionSource AcquisitionWaiting { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void CloseGate()
+    {
+        AcquisitionWaiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void OpenGate() => Interlocked.Exchange(ref _gate, null)?.TrySetResult();
+
+    public async ValueTask<NetworkConfig> GetNetworkConfigAsync(CancellationToken cancellationToken = default)
+    {
+        steps.Add("config");
+        ConfigReads++;
+        if (ConfigReads <= FailConfigReads)
+        {
+            throw new SubnetRegistryException("the registry is not reachable (fake)", isTransient: true);
+        }
+
+        return ConfigOverride ?? await inner.GetNetworkConfigAsync(cancellationToken);
+    }
+
+    public async ValueTask<Lease> AcquireLeaseAsync(LeaseRequest request, CancellationToken cancellationToken = default)
+    {
+        steps.Add("acquire");
+        Interlocked.Increment(ref _acquisitions);
+        if (_gate is { } gate)
+        {
+            AcquisitionWaiting.TrySetResult();
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        return await inner.AcquireLeaseAsync(request, cancellationToken);
+    }
+
+    public async ValueTask<Lease> RenewLeaseAsync(Lease lease, CancellationToken cancellationToken = default)
+    {
+        Lease renewed = await inner.RenewLeaseAsync(lease, cancellationToken);
+        Interlocked.Increment(ref _renewals);
+        steps.Add("renew");
+        Renewed.TrySetResult();
+        return renewed;
+    }
+
+    public ValueTask ReleaseLeaseAsync(Lease lease, CancellationToken cancellationToken = default) => inner.ReleaseLeaseAsync(lease, cancellationToken);
+
+    public async IAsyncEnumerable<LeaseEventBatch> WatchLeasesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        steps.Add("watch");
+        await foreach (LeaseEventBatch batch in inner.WatchLeasesAsync(cancellationToken))
+        {
+            yield return batch;
+        }
+    }
+}
+
+/// <summary>A backend that acquires the lease through the registration and returns a <see cref="FakeNetwork"/>.</summary>
+internal sealed class FakeBackend(StepLog steps, string subnetFile) : IOverlayBackend
+{
+    private readonly ConcurrentQueue<NetworkRegistration> _registrations = new();
+    private readonly ConcurrentQueue<FakeNetwork> _networks = new();
+
+    public string Type => "fake";
+
+    public IReadOnlyList<NetworkRegistration> Registrations => [.. _registrations];
+
+    public IReadOnlyList<FakeNetwork> Networks => [.. _networks];
+
+    public async ValueTask<IOverlayNetwork> RegisterNetworkAsync(NetworkRegistration registration, CancellationToken cancellationToken = default)
+    {
+        steps.Add("register");
+        _registrations.Enqueue(registration);
+        var attributes = new LeaseAttributes { PublicIP = registration.ExternalInterface.PublicIP!, BackendType = Type };
+        Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(attributes), cancellationToken);
+        var network = new FakeNetwork(lease, steps, subnetFile);
+        _networks.Enqueue(network);
+        return network;
+    }
+}
+
+internal sealed class FakeNetwork(Lease lease, StepLog steps, string subnetFile) : IOverlayNetwork
+{
+    public Lease Lease { get; } = lease;
+
+    public int Mtu => 1450;
+
+    public IReadOnlyList<PeerStatus> Peers => [];
+
+    /// <summary>The subnet file's content when the peer loop started (null: absent).</summary>
+    public string? SubnetFileAtRun { get; private set; }
+
+    public bool Disposed { get; private set; }
+
+    public event EventHandler<PeerStatusChangedEventArgs>? PeerStatusChanged
+    {
+        add { }
+        remove { }
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        SubnetFileAtRun = File.Exists(subnetFile) ? await File.ReadAllTextAsync(subnetFile, cancellationToken) : null;
+        steps.Add("run");
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Disposed = true;
+        return ValueTask.CompletedTask;
+    }
+}
+
+internal sealed class RecordingMasquerade(StepLog steps, string subnetFile) : IMasqueradeHook
+{
+    public List<MasqueradeContext> Calls { get; } = [];
+
+    public bool SubnetFileExistedAtCall { get; private set; }
+
+    public ValueTask SetUpAsync(MasqueradeContext context, CancellationToken cancellationToken = default)
+    {
+        steps.Add("masquerade");
+        SubnetFileExistedAtCall |= File.Exists(subnetFile);
+        Calls.Add(context);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Collects log entries (event id and text).</summary>
+internal sealed class LogCollector : ILoggerProvider
+{
+    private readonly ConcurrentQueue<(int Id, LogLevel Level, string Text)> _entries = new();
+
+    public IReadOnlyList<(int Id, LogLevel Level, string Text)> Entries => [.. _entries];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(LogCollector owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner._entries.Enqueue((eventId.Id, logLevel, formatter(state, exception)));
+    }
+}
+
+/// <summary>A temporary directory deleted on dispose.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "overlay-hosting-tests-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
+
+internal static class Wait
+{
+    /// <summary>A hang guard for awaits in tests: generous, never a timing expectation.</summary>
+    public static Task Guard(this Task task) => task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+    public static Task<T> Guard<T>(this Task<T> task) => task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+    public static ExternalInterface Interface => new("eth0", 2, 1500)
+    {
+        Address = IPAddress.Parse("198.18.1.10"),
+        PublicIP = IPAddress.Parse("198.18.1.10"),
+    };
+}
