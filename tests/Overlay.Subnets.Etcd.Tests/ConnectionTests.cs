@@ -46,6 +46,20 @@ public sealed class ConnectionTests(EtcdFixture fixture) : EtcdTestBase(fixture)
         Assert.Equal("10.3.100.0-24", Assert.Single((await watch.NextAsync()).Events).Lease.Key);
     }
 
+    [Fact]
+    public async Task Disposing_the_registry_ends_its_watches()
+    {
+        EtcdSubnetRegistry registry = NewRegistry();
+        await PutConfigAsync("{\"Network\":\"10.3.0.0/16\"}");
+        await using WatchSession watch = Watch(registry);
+        Assert.True((await watch.NextAsync()).IsSnapshot);
+        Task<LeaseEventBatch> next = watch.NextAsync();
+        await Task.Delay(300, Ct);
+        registry.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => next).WaitAsync(HangGuard, Ct);
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await registry.GetNetworkConfigAsync(Ct));
+    }
+
     [Theory]
     [InlineData("127.0.0.1:2379")]
     [InlineData("ftp://127.0.0.1:2379")]

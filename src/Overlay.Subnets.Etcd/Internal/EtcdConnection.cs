@@ -41,6 +41,7 @@ internal sealed class EtcdConnection : IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _authLock = new(1, 1);
     private volatile string? _token;
+    private volatile bool _disposed;
     private int _current;
 
     public EtcdConnection(EtcdSubnetRegistryOptions options, ILogger logger)
@@ -98,9 +99,12 @@ internal sealed class EtcdConnection : IDisposable
 
     public TimeSpan RequestTimeout => _options.RequestTimeout;
 
+    public bool IsDisposed => _disposed;
+
     /// <summary>Runs one unary request, failing over between endpoints.</summary>
     public async Task<T> CallAsync<T>(string operation, Func<EtcdEndpoint, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var failures = new List<string>();
         int start = Volatile.Read(ref _current);
         for (int i = 0; i < _endpoints.Length; i++)
@@ -172,12 +176,17 @@ internal sealed class EtcdConnection : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         foreach (EtcdEndpoint endpoint in _endpoints)
         {
             endpoint.Channel.Dispose();
         }
 
-        _authLock.Dispose();
     }
 
     internal static bool IsUnavailable(Exception exception) => exception switch

@@ -303,6 +303,7 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(_connection.IsDisposed, this); // the registry was disposed: the watch ends
             if (endpoint is not null && failure is not null)
             {
                 _connection.ReportWatchFailure(endpoint, failure);
@@ -361,9 +362,9 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
                 ? (call.ResponseStream.Current, null)
                 : (null, null);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested(); // a cancellation that is not the caller's (disposal) is a failure
             return (null, ex);
         }
     }
