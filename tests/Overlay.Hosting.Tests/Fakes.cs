@@ -130,6 +130,8 @@ internal sealed class FakeNetwork(Lease lease, StepLog steps, string subnetFile)
 
     public bool Disposed { get; private set; }
 
+    public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public event EventHandler<PeerStatusChangedEventArgs>? PeerStatusChanged
     {
         add { }
@@ -140,6 +142,7 @@ internal sealed class FakeNetwork(Lease lease, StepLog steps, string subnetFile)
     {
         SubnetFileAtRun = File.Exists(subnetFile) ? await File.ReadAllTextAsync(subnetFile, cancellationToken) : null;
         steps.Add("run");
+        Started.TrySetResult();
         await Task.Delay(Timeout.Infinite, cancellationToken);
     }
 

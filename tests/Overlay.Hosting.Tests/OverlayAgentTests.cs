@@ -59,6 +59,7 @@ public sealed class OverlayAgentTests : IDisposable
         NetworkRegistration registration = Assert.Single(_backend.Registrations);
         Assert.Equal(IPNetwork.Parse("10.5.77.0/24"), registration.PreviousSubnet);
         Assert.Equal(IPNetwork.Parse("10.5.77.0/24"), agent.Lease!.Subnet);
+        await Assert.Single(_backend.Networks).Started.Task.Guard();
         Assert.Equal(["config", "interface", "register", "acquire", "masquerade"], _steps.Steps.Take(5));
         Assert.Contains("run", _steps.Steps);
         Assert.Contains("watch", _steps.Steps); // the lease keeper

@@ -18,6 +18,8 @@ internal sealed class HealthServer : IAsyncDisposable
     public const string ReadyText = "flanneld is ready";
     public const string NotReadyText = "flanneld is not ready yet";
     private const int MaxRequestBytes = 8192;
+    private const int SolSocket = 1;
+    private const int SoReuseAddr = 2;
 
     private readonly Socket _listener;
     private readonly Func<bool> _isReady;
@@ -44,7 +46,9 @@ internal sealed class HealthServer : IAsyncDisposable
             : ns.CreateSocket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // SO_REUSEADDR alone (Socket.ReuseAddress would add SO_REUSEPORT, letting two servers share
+            // the port): a restart is not blocked by TIME_WAIT connections, a second server still is.
+            socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
             socket.Bind(endpoint);
             socket.Listen(32);
             return new HealthServer(socket, isReady, logger);
