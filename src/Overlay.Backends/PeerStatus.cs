@@ -49,6 +49,13 @@ public sealed record PeerStatus(string Key, Lease Lease, PeerMode Mode, string R
     /// <summary>The peer's public IPv4 address.</summary>
     public IPAddress PublicIP => Lease.Attributes.PublicIP;
 
+    /// <summary>
+    /// Data-path counters the backend keeps (for example the udp backend's tunnel packets, bytes and
+    /// drops by reason), keyed by a stable name; <see langword="null"/> when the backend keeps none.
+    /// A snapshot taken when <see cref="IOverlayNetwork.Peers"/> was read; not part of status changes.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? Counters { get; init; }
+
     /// <summary>True when the peer is programmed without error.</summary>
     public bool IsHealthy => Mode != PeerMode.Unreachable && LastError is null;
 }

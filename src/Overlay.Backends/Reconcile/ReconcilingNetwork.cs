@@ -62,7 +62,8 @@ public abstract class ReconcilingNetwork : IOverlayNetwork
     public int Mtu { get; }
 
     /// <inheritdoc />
-    public IReadOnlyList<PeerStatus> Peers => Reconciler.Status;
+    /// <remarks>A backend may override this to add data-path counters (<see cref="PeerStatus.Counters"/>).</remarks>
+    public virtual IReadOnlyList<PeerStatus> Peers => Reconciler.Status;
 
     /// <summary>The registration.</summary>
     protected NetworkRegistration Registration { get; }
