@@ -26,7 +26,7 @@ namespace Overlay.Hosting;
 /// await agent.StartAsync(cancellationToken);   // returns once ready
 /// </code>
 /// </remarks>
-public sealed class OverlayAgent : IAsyncDisposable
+public sealed class OverlayAgent : IAsyncDisposable, IDisposable
 {
     private readonly ISubnetRegistry _registry;
     private readonly BackendRegistry _backends;
@@ -502,6 +502,10 @@ public sealed class OverlayAgent : IAsyncDisposable
             // EEXIST: added meanwhile.
         }
     }
+
+    /// <summary>Stops the agent and blocks until it has stopped (for containers that dispose
+    /// synchronously); prefer <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Stops the agent (as a cancelled <see cref="RunAsync"/> does) and waits for it. The
     /// lease is kept and kernel state left in place. Idempotent.</summary>

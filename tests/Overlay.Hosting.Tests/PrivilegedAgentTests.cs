@@ -1,0 +1,226 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Overlay.Backends;
+using Overlay.Backends.HostGw;
+using Overlay.Subnets;
+using Overlay.Testing;
+
+namespace Overlay.Hosting.Tests;
+
+/// <summary>The hosted agent (generic host) on three lab nodes: subnet.env, /healthz, /readyz,
+/// peer routes and blackhole routes, checked with iproute2 as the oracle.</summary>
+[Trait("Category", Privileged.Category)]
+public sealed class PrivilegedAgentTests
+{
+    private const int Port = 8081;
+
+    [Fact]
+    public async Task Three_lab_nodes_run_the_hosted_agent_with_flannels_subnet_env_and_health_endpoints()
+    {
+        Privileged.Require();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 3, IPv6 = true }, ct);
+        using var dir = new TempDirectory();
+        using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse(
+            """{"Network":"198.19.0.0/16","IPv6Network":"2001:db8:19::/48","EnableIPv6":true,"Backend":{"Type":"host-gw"}}"""));
+        var hosts = new List<(LabNode Node, IHost Host, string SubnetFile)>();
+        try
+        {
+            foreach (LabNode node in lab.Nodes)
+            {
+                string subnetFile = Path.Combine(dir.Path, node.Namespace, "subnet.env");
+                HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+                builder.Services.AddLogging();
+                builder.Services.AddOverlay(o =>
+                    {
+                        o.SubnetFilePath = subnetFile;
+                        o.HealthzPort = Port;
+                        o.IPBlackholeRoute = true;
+                        o.NetlinkOptions = node.NetlinkOptions;
+                    })
+                    .UseSubnetRegistry(registry)
+                    .AddHostGwBackend();
+                IHost host = builder.Build();
+                hosts.Add((node, host, subnetFile));
+                await host.StartAsync(ct);
+            }
+
+            foreach (var (_, host, _) in hosts)
+            {
+                await host.Services.GetRequiredService<OverlayAgent>().Ready.WaitAsync(TimeSpan.FromSeconds(60), ct);
+            }
+
+            await Privileged.EventuallyAsync(
+                () => Task.FromResult(hosts.All(h => h.Host.Services.GetRequiredService<OverlayAgent>().Network?.Peers.Count(p => p.Mode == PeerMode.Direct) == 2)),
+                "every node programs its two peers");
+
+            foreach (var (node, host, subnetFile) in hosts)
+            {
+                OverlayAgent agent = host.Services.GetRequiredService<OverlayAgent>();
+                Lease lease = agent.Lease!;
+                Assert.True(agent.IsReady);
+
+                // subnet.env: flannel's variables, in flannel's order, first host addresses, MTU of eth0.
+                string expected = "FLANNEL_NETWORK=198.19.0.0/16\n"
+                    + $"FLANNEL_SUBNET={Privileged.FirstHost(lease.Subnet!.Value)}\n"
+                    + "FLANNEL_IPV6_NETWORK=2001:db8:19::/48\n"
+                    + $"FLANNEL_IPV6_SUBNET={Privileged.FirstHost(lease.IPv6Subnet!.Value)}\n"
+                    + "FLANNEL_MTU=1500\n"
+                    + "FLANNEL_IPMASQ=false\n";
+                Assert.Equal(expected, await File.ReadAllTextAsync(subnetFile, ct));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(subnetFile));
+
+                // Health endpoints inside the node's namespace, on 127.0.0.1.
+                Assert.Equal("HTTP/1.1 200 OK|flanneld is running", await Privileged.HttpGetInNodeAsync(node, Port, "/healthz"));
+                Assert.Equal("HTTP/1.1 200 OK|flanneld is ready", await Privileged.HttpGetInNodeAsync(node, Port, "/readyz"));
+
+                // Peer routes (host-gw, protocol 111) and the own blackhole routes (protocol 112, high metric).
+                foreach (var (peerNode, peerHost, _) in hosts.Where(h => h.Node != node))
+                {
+                    Lease peer = peerHost.Services.GetRequiredService<OverlayAgent>().Lease!;
+                    var routes = await Privileged.RoutesAsync(node, ipv6: false);
+                    Assert.Contains(routes, r => r.Str("dst") == peer.Subnet.ToString() && r.Str("gateway") == peerNode.Underlay.ToString() && r.Str("protocol") == "111");
+                }
+
+                foreach (bool v6 in new[] { false, true })
+                {
+                    string own = (v6 ? lease.IPv6Subnet : lease.Subnet).ToString()!;
+                    await Privileged.EventuallyAsync(async () =>
+                        (await Privileged.RoutesAsync(node, v6, "type", "blackhole")).Any(r => r.Str("dst") == own && r.Str("protocol") == "112"),
+                        $"blackhole route {own} in {node.Namespace}");
+                }
+            }
+
+            // Stopping keeps the lease (flannel) and leaves the routes in place.
+            foreach (var (_, host, _) in hosts)
+            {
+                await host.StopAsync(ct);
+            }
+
+            Assert.Equal(3, (await registry.GetLeasesAsync(ct)).Count);
+            var after = await Privileged.RoutesAsync(hosts[0].Node, ipv6: false);
+            Assert.Equal(2, after.Count(r => r.Str("protocol") == "111"));
+            await Assert.ThrowsAnyAsync<Exception>(() => Privileged.HttpGetInNodeAsync(hosts[0].Node, Port, "/healthz")); // the health server is gone
+        }
+        finally
+        {
+            foreach (var (_, host, _) in hosts)
+            {
+                await host.StopAsync(CancellationToken.None);
+                host.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>The sample's `run` command on a lab node and its `demo` command, as separate processes.</summary>
+[Trait("Category", Privileged.Category)]
+public sealed class PrivilegedSampleTests
+{
+    [Fact]
+    public async Task Run_on_a_lab_node_writes_subnet_env_answers_healthz_and_stops_cleanly_on_SIGTERM()
+    {
+        Privileged.Require();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, ct);
+        LabNode node = lab.Nodes[0];
+        using var dir = new TempDirectory();
+        string netConf = Path.Combine(dir.Path, "net-conf.json");
+        string subnetFile = Path.Combine(dir.Path, "flannel", "subnet.env");
+        string ignored = Path.Combine(dir.Path, "from-environment.env");
+        await File.WriteAllTextAsync(netConf, """{"Network":"198.19.0.0/16","Backend":{"Type":"host-gw"}}""", ct);
+
+        // --subnet-file on the command line wins over FLANNELD_SUBNET_FILE; FLANNELD_HEALTHZ_PORT fills the missing flag.
+        using var agent = new Privileged.RunningProcess("ip",
+            ["netns", "exec", node.Namespace, Privileged.DotnetHost, Privileged.AgentDll, "run", "--net-config-path", netConf, "--subnet-file", subnetFile, "--iface", "eth0"],
+            new Dictionary<string, string> { ["FLANNELD_HEALTHZ_PORT"] = "8081", ["FLANNELD_SUBNET_FILE"] = ignored, ["FLANNELD_IP_BLACKHOLE_ROUTE"] = "true" });
+
+        await Privileged.EventuallyAsync(() => Task.FromResult(File.Exists(subnetFile) || agent.Process.HasExited), "the subnet file is written");
+        Assert.False(agent.Process.HasExited, agent.Stderr);
+        string content = await File.ReadAllTextAsync(subnetFile, ct);
+        Assert.Matches(@"^FLANNEL_NETWORK=198\.19\.0\.0/16\nFLANNEL_SUBNET=198\.19\.\d+\.1/24\nFLANNEL_MTU=1500\nFLANNEL_IPMASQ=false\n$", content);
+        Assert.False(File.Exists(ignored));
+        Assert.Equal("HTTP/1.1 200 OK|flanneld is running", await Privileged.HttpGetInNodeAsync(node, 8081, "/healthz"));
+        await Privileged.EventuallyAsync(async () => await Privileged.HttpGetInNodeAsync(node, 8081, "/readyz") == "HTTP/1.1 200 OK|flanneld is ready", "/readyz answers ready");
+        string subnet = content.Split('\n')[1]["FLANNEL_SUBNET=".Length..].Replace(".1/24", ".0/24", StringComparison.Ordinal);
+        await Privileged.EventuallyAsync(async () =>
+            (await Privileged.RoutesAsync(node, false, "type", "blackhole")).Any(r => r.Str("dst") == subnet),
+            "FLANNELD_IP_BLACKHOLE_ROUTE=true adds the blackhole route");
+
+        await Shell.RunAsync("kill", ["-TERM", agent.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken: ct);
+
+        int exit = await agent.WaitAsync(60);
+        Assert.True(exit == 0, $"exit {exit}; stderr:\n{agent.Stderr}");
+        Assert.Contains("Exiting cleanly", agent.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Ready: lease", agent.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_with_an_out_of_range_renew_margin_exits_1_with_flannels_message()
+    {
+        Privileged.Require();
+        using var run = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "run", "--subnet-lease-renew-margin", "1440"]);
+        Assert.Equal(1, await run.WaitAsync(60));
+        Assert.Contains("Invalid subnet-lease-renew-margin option, out of acceptable range", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Demo_with_host_gw_exits_0_and_leaves_no_namespace_behind(bool ipv6)
+    {
+        Privileged.Require();
+        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, ipv6 ? [Privileged.AgentDll, "demo", "--backend", "host-gw", "--ipv6"] : [Privileged.AgentDll, "demo", "--backend", "host-gw"]);
+        int exit = await demo.WaitAsync(300);
+
+        Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
+        Assert.Contains("Result: PASS", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains(ipv6 ? "12 of 12 echo requests answered" : "6 of 6 echo requests answered", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("direct", demo.Stdout, StringComparison.Ordinal);
+        Assert.Empty(LeftoverNamespaces(demo.Process.Id));
+    }
+
+    [Fact]
+    public async Task Demo_with_alloc_checks_distinct_leases_and_says_connectivity_is_not_part_of_it()
+    {
+        Privileged.Require();
+        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "alloc", "--nodes", "4"]);
+        int exit = await demo.WaitAsync(300);
+
+        Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
+        Assert.Contains("Every node holds a distinct lease: yes", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Connectivity is not part of the alloc backend", demo.Stdout, StringComparison.Ordinal);
+        Assert.Empty(LeftoverNamespaces(demo.Process.Id));
+    }
+
+    [Fact]
+    public async Task Demo_with_an_unknown_backend_lists_the_registered_ones()
+    {
+        Privileged.Require();
+        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "vxlan"]);
+        Assert.Equal(2, await demo.WaitAsync(60));
+        Assert.Contains("unknown backend 'vxlan'; registered: alloc, host-gw", demo.Stderr, StringComparison.Ordinal);
+        Assert.Empty(LeftoverNamespaces(demo.Process.Id));
+    }
+
+    [Fact]
+    public async Task Demo_as_a_non_root_user_exits_non_zero_saying_root_is_needed()
+    {
+        Privileged.Require(); // to switch to nobody
+        using var demo = new Privileged.RunningProcess("setpriv",
+            ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Privileged.DotnetHost, Privileged.AgentDll, "demo"],
+            new Dictionary<string, string> { ["HOME"] = "/tmp", ["DOTNET_CLI_HOME"] = "/tmp" });
+        int exit = await demo.WaitAsync(60);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("needs root", demo.Stderr, StringComparison.Ordinal);
+        Assert.Empty(LeftoverNamespaces(demo.Process.Id));
+    }
+
+    private static string[] LeftoverNamespaces(int pid) =>
+        Directory.Exists("/run/netns")
+            ? [.. Directory.GetFiles("/run/netns").Select(Path.GetFileName).Where(n => n!.StartsWith($"ovl-{pid}-", StringComparison.Ordinal)).Select(n => n!)]
+            : [];
+}
