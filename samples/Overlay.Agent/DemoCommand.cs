@@ -286,12 +286,12 @@ internal static class DemoCommand
         var byLease = agents.ToDictionary(a => a.Agent.Lease!.Key, a => a.Node, StringComparer.Ordinal);
         var sb = new StringBuilder();
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{"node",-5} {"namespace",-22} {"public IP",-13} {"subnet",-16} {(settings.IPv6 ? "IPv6 subnet" : string.Empty),-22} MTU");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{"node",-5} {"namespace",-22} {"public IP",-13} {"subnet",-16} {(settings.IPv6 ? $"{"IPv6 subnet",-22} " : string.Empty)}MTU");
         foreach (var (node, agent) in agents)
         {
             Lease lease = agent.Lease!;
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"{Name(node),-5} {node.Namespace,-22} {lease.Attributes.PublicIP,-13} {lease.Subnet?.ToString() ?? "-",-16} {(settings.IPv6 ? lease.IPv6Subnet?.ToString() ?? "-" : string.Empty),-22} {agent.Network!.Mtu}");
+                $"{Name(node),-5} {node.Namespace,-22} {lease.Attributes.PublicIP,-13} {lease.Subnet?.ToString() ?? "-",-16} {(settings.IPv6 ? $"{lease.IPv6Subnet?.ToString() ?? "-",-22} " : string.Empty)}{agent.Network!.Mtu}");
             if (!dataPlane)
             {
                 continue;
