@@ -29,7 +29,6 @@ public sealed class VxlanBackend : IOverlayBackend
     public async ValueTask<IOverlayNetwork> RegisterNetworkAsync(NetworkRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        registration.Reconcile.Validate();
         ILogger logger = registration.LoggerFactory.CreateLogger<VxlanBackend>();
         NetworkConfig config = registration.Config;
         ExternalInterface external = registration.ExternalInterface;

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Text.Json;
+using Overlay.Backends;
+using Overlay.Backends.Reconcile;
+using Overlay.Testing;
+
+namespace Overlay.IntegrationTests;
+
+/// <summary>The vxlan backend on a lab: three nodes on one segment and one behind the router, DirectRouting on.</summary>
+[Trait("Category", Privileged.Category)]
+public sealed class VxlanTests : IAsyncLifetime
+{
+    private VxlanLab? _lab;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Same_segment_peers_are_direct_the_routed_one_encapsulated_and_every_pair_connects(bool v4, bool v6)
+    {
+        _lab = await VxlanLab.StartAsync(v4, v6, "{\"Type\":\"vxlan\",\"DirectRouting\":true}", new LabOptions { Nodes = 3, RoutedNodes = 1 });
+        List<LabAgent> agents = _lab.Agents;
+        LabAgent routed = agents[3];
+
+        // The decision and its reason, per peer.
+        foreach (LabAgent agent in agents.Take(3))
+        {
+            foreach (PeerStatus peer in agent.Network.Peers)
+            {
+                bool isRouted = peer.Key == routed.Network.Lease.Key;
+                Assert.Equal(isRouted ? PeerMode.Vxlan : PeerMode.Direct, peer.Mode);
+                Assert.Contains(isRouted ? "reached via router" : "is on-link via eth0", peer.Reason, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.All(routed.Network.Peers, p => Assert.Equal(PeerMode.Vxlan, p.Mode));
+
+        // Reported MTU: 1500 − 50 over IPv4, − 70 over IPv6, the smaller for dual stack.
+        Assert.Equal(v6 ? 1430 : 1450, agents[0].Network.Mtu);
+
+        await _lab.AssertAllPairsPingAsync();
+
+        // A TCP transfer between every pair, verified byte for byte.
+        foreach (LabAgent a in agents)
+        {
+            foreach (LabAgent b in agents.Where(b => b != a))
+            {
+                IPAddress source = v4 ? a.Node.PodAddress! : a.Node.PodAddressV6!;
+                IPAddress target = v4 ? b.Node.PodAddress! : b.Node.PodAddressV6!;
+                Assert.True(await a.Node.TcpTransferAsync(b.Node, source, target, 1 << 20, Ct), $"TCP {source} -> {target}");
+            }
+        }
+
+        if (v4 && v6)
+        {
+            Assert.True(await agents[0].Node.TcpTransferAsync(routed.Node, agents[0].Node.PodAddressV6!, routed.Node.PodAddressV6!, 1 << 20, Ct));
+        }
+
+        // The kernel's view, from node 1.
+        LabNode first = agents[0].Node;
+        if (v4)
+        {
+            await AssertKernelStateAsync(first, "flannel.1", routed, agents[1], ipv6: false);
+        }
+
+        if (v6)
+        {
+            await AssertKernelStateAsync(first, "flannel-v6.1", routed, agents[1], ipv6: true);
+        }
+    }
+
+    private static async Task AssertKernelStateAsync(LabNode node, string device, LabAgent routed, LabAgent direct, bool ipv6)
+    {
+        JsonElement link = await VxlanLab.LinkAsync(node, device);
+        JsonElement info = link.GetProperty("linkinfo");
+        Assert.Equal("vxlan", info.GetProperty("info_kind").GetString());
+        JsonElement data = info.GetProperty("info_data");
+        Assert.Equal(1, data.GetProperty("id").GetInt32());
+        Assert.Equal(8472, data.GetProperty("port").GetInt32());
+        Assert.Equal(ipv6 ? node.UnderlayV6!.ToString() : node.Underlay.ToString(), data.GetProperty(ipv6 ? "local6" : "local").GetString());
+        Assert.False(data.TryGetProperty("learning", out JsonElement learning) && learning.GetBoolean());
+        Assert.Equal(ipv6 ? 1430 : 1450, link.GetProperty("mtu").GetInt32());
+        string mac = link.GetProperty("address").GetString()!;
+
+        IPNetwork routedSubnet = (ipv6 ? routed.Network.Lease.IPv6Subnet : routed.Network.Lease.Subnet)!.Value;
+        IPNetwork directSubnet = (ipv6 ? direct.Network.Lease.IPv6Subnet : direct.Network.Lease.Subnet)!.Value;
+        string routedVtepMac = (await VxlanLab.LinkAsync(routed.Node, device)).GetProperty("address").GetString()!;
+        string directVtepMac = (await VxlanLab.LinkAsync(direct.Node, device)).GetProperty("address").GetString()!;
+        Assert.NotEqual(mac, routedVtepMac);
+
+        // The routed peer: neighbour (VTEP IP → MAC), FDB (MAC → underlay), onlink route.
+        IReadOnlyList<JsonElement> neighbors = await VxlanLab.NeighborsAsync(node, device);
+        Assert.Contains(neighbors, n => n.Str("dst") == routedSubnet.BaseAddress.ToString() && n.Str("lladdr") == routedVtepMac
+            && n.GetProperty("state").EnumerateArray().Any(s => s.GetString() == "PERMANENT"));
+        IReadOnlyList<JsonElement> fdb = await VxlanLab.FdbAsync(node, device);
+        string routedUnderlay = ipv6 ? routed.Node.UnderlayV6!.ToString() : routed.Node.Underlay.ToString();
+        Assert.Contains(fdb, f => f.Str("mac") == routedVtepMac && f.Str("dst") == routedUnderlay);
+        IReadOnlyList<JsonElement> routes = await Privileged.RoutesAsync(node, ipv6);
+        Assert.Contains(routes, r => r.Str("dst") == routedSubnet.ToString() && r.Str("gateway") == routedSubnet.BaseAddress.ToString()
+            && r.Str("dev") == device && r.Str("protocol") == "111" && r.GetProperty("flags").EnumerateArray().Any(f => f.GetString() == "onlink"));
+
+        // The direct peer: a plain route via its underlay address, and no neighbour or FDB entry.
+        string directUnderlay = ipv6 ? direct.Node.UnderlayV6!.ToString() : direct.Node.Underlay.ToString();
+        Assert.Contains(routes, r => r.Str("dst") == directSubnet.ToString() && r.Str("gateway") == directUnderlay && r.Str("dev") == "eth0" && r.Str("protocol") == "111");
+        Assert.DoesNotContain(neighbors, n => n.Str("dst") == directSubnet.BaseAddress.ToString());
+        Assert.DoesNotContain(fdb, f => f.Str("mac") == directVtepMac);
+
+        // Exactly one permanent entry of each kind (only the routed peer is encapsulated).
+        Assert.Single(neighbors, n => n.GetProperty("state").EnumerateArray().Any(s => s.GetString() == "PERMANENT"));
+        Assert.Single(fdb, f => f.TryGetProperty("dst", out _));
+    }
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_lab is not null)
+        {
+            await _lab.DisposeAsync();
+        }
+    }
+}
