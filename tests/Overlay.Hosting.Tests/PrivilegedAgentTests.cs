@@ -93,6 +93,28 @@ public sealed class PrivilegedAgentTests
                 }
             }
 
+            // Lease loss on node 1: the agent re-acquires the same subnet, registers again, rewrites
+            // subnet.env and is ready again; its peers keep (or restore) their routes to it.
+            var (lossNode, lossHost, lossFile) = hosts[0];
+            OverlayAgent lossAgent = lossHost.Services.GetRequiredService<OverlayAgent>();
+            Lease before = lossAgent.Lease!;
+            string beforeContent = await File.ReadAllTextAsync(lossFile, ct);
+            var readyAgain = new TaskCompletionSource<Lease>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lossAgent.NetworkReady += (_, e) => readyAgain.TrySetResult(e.Lease);
+            File.Delete(lossFile);
+            await registry.ReleaseLeaseAsync(before, ct);
+            Lease again = await readyAgain.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
+            Assert.Equal(before.Subnet, again.Subnet);
+            Assert.Equal(beforeContent, await File.ReadAllTextAsync(lossFile, ct));
+            Assert.Equal("HTTP/1.1 200 OK|flanneld is ready", await Privileged.HttpGetInNodeAsync(lossNode, Port, "/readyz"));
+            Assert.False(lossAgent.Completion.IsCompleted);
+            foreach (var (peerNode, _, _) in hosts.Skip(1))
+            {
+                await Privileged.EventuallyAsync(async () => (await Privileged.RoutesAsync(peerNode, ipv6: false))
+                    .Any(r => r.Str("dst") == again.Subnet.ToString() && r.Str("gateway") == lossNode.Underlay.ToString()),
+                    $"{peerNode.Namespace} routes to the re-acquired subnet");
+            }
+
             // Stopping keeps the lease (flannel) and leaves the routes in place.
             foreach (var (_, host, _) in hosts)
             {
@@ -155,6 +177,23 @@ public sealed class PrivilegedSampleTests
         Assert.True(exit == 0, $"exit {exit}; stderr:\n{agent.Stderr}");
         Assert.Contains("Exiting cleanly", agent.Stderr, StringComparison.Ordinal);
         Assert.Contains("Ready: lease", agent.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_that_cannot_start_exits_1_with_the_reason()
+    {
+        Privileged.Require();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        await using Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, ct);
+        using var dir = new TempDirectory();
+        string netConf = Path.Combine(dir.Path, "net-conf.json");
+        await File.WriteAllTextAsync(netConf, """{"Network":"198.19.0.0/16","Backend":{"Type":"host-gw"}}""", ct);
+        using var run = new Privileged.RunningProcess("ip",
+            ["netns", "exec", lab.Nodes[0].Namespace, Privileged.DotnetHost, Privileged.AgentDll, "run", "--net-config-path", netConf, "--subnet-file", Path.Combine(dir.Path, "subnet.env"), "--iface", "nosuch0"]);
+
+        Assert.Equal(1, await run.WaitAsync(60));
+        Assert.Contains("the agent failed: No interface matches: tried name nosuch0", run.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "subnet.env")));
     }
 
     [Fact]
