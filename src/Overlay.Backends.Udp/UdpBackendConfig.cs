@@ -24,14 +24,17 @@ public sealed record UdpBackendConfig
     /// The UDP port (default 8285), 1–65535: the local port and the destination port of every peer (flannel
     /// does not publish ports, so all nodes must agree).
     /// </summary>
-    public int Port { get; init; } = DefaultPort;
+    public int Port { get; set; } = DefaultPort;
 
     /// <summary>
     /// Deliver a datagram only when its outer source address is the underlay address of the peer whose subnet
     /// holds the inner source address (default <see langword="true"/>; flannel checks nothing). Set
     /// <see langword="false"/> when peers are behind NAT: the inner source must then still lie in some peer's subnet.
     /// </summary>
-    public bool CheckSenderAddress { get; init; } = true;
+    public bool CheckSenderAddress { get; set; } = true;
+
+    // Port and CheckSenderAddress have setters: the source-generated deserializer assigns init-only members through
+    // an object initializer and would reset absent ones to default(T) instead of keeping the defaults above.
 
     /// <summary>Members we do not model; written back unchanged.</summary>
     [JsonExtensionData]
