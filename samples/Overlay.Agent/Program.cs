@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Overlay.Backends.Alloc;
 using Overlay.Backends.HostGw;
+using Overlay.Backends.Udp;
 
 namespace Overlay.Agent;
 
@@ -21,5 +22,5 @@ internal static class Program
     /// <summary>The backends this agent offers. A backend becomes available to `demo` and `run` by
     /// one line here; neither command has backend-specific code.</summary>
     public static IOverlayBuilder AddSampleBackends(this IOverlayBuilder builder) =>
-        builder.AddHostGwBackend().AddAllocBackend();
+        builder.AddHostGwBackend().AddAllocBackend().AddUdpBackend();
 }
