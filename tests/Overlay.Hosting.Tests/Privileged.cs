@@ -17,12 +17,15 @@ internal static class Privileged
     public static void Require() => Assert.SkipUnless(Environment.IsPrivilegedProcess, "needs root (CAP_NET_ADMIN) to create network namespaces");
 
     /// <summary>Waits for a condition with a generous hang guard; asserts that it became true, not how fast.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 60)
+    public static Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 60) => EventuallyAsync(condition, () => what, seconds);
+
+    /// <summary>As above, describing the state only when giving up.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, Func<string> what, int seconds = 60)
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"gave up waiting ({seconds} s hang guard): {what}");
+            Assert.True(DateTime.UtcNow < deadline, $"gave up waiting ({seconds} s hang guard): {(DateTime.UtcNow < deadline ? string.Empty : what())}");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }

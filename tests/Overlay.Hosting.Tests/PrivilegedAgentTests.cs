@@ -54,7 +54,8 @@ public sealed class PrivilegedAgentTests
 
             await Privileged.EventuallyAsync(
                 () => Task.FromResult(hosts.All(h => h.Host.Services.GetRequiredService<OverlayAgent>().Network?.Peers.Count(p => p.Mode == PeerMode.Direct) == 2)),
-                "every node programs its two peers");
+                () => "every node programs its two peers: " + string.Join("; ", hosts.Select(h => h.Node.Namespace + ": "
+                    + string.Join(", ", h.Host.Services.GetRequiredService<OverlayAgent>().Network?.Peers.Select(p => $"{p.Key} {p.Mode} {p.Reason} {p.LastError}") ?? []))));
 
             foreach (var (node, host, subnetFile) in hosts)
             {
