@@ -30,7 +30,7 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var backend = new Option<string>("--backend") { Description = "The backend type to demonstrate (any registered one).", DefaultValueFactory = _ => "host-gw" };
+        var backend = new Option<string>("--backend") { Description = "The backend type to demonstrate (any registered one).", DefaultValueFactory = _ => "vxlan" };
         var nodes = new Option<int>("--nodes") { Description = "Number of nodes (2 to 200).", DefaultValueFactory = _ => 3 };
         var ipv6 = new Option<bool>("--ipv6") { Description = "Dual stack: IPv6 underlay and overlay as well as IPv4." };
         var keep = new Option<bool>("--keep") { Description = "Leave the lab's namespaces in place at the end." };

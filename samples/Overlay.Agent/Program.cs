@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Overlay.Backends.Alloc;
 using Overlay.Backends.HostGw;
 using Overlay.Backends.Udp;
+using Overlay.Backends.Vxlan;
 
 namespace Overlay.Agent;
 
@@ -22,5 +23,5 @@ internal static class Program
     /// <summary>The backends this agent offers. A backend becomes available to `demo` and `run` by
     /// one line here; neither command has backend-specific code.</summary>
     public static IOverlayBuilder AddSampleBackends(this IOverlayBuilder builder) =>
-        builder.AddHostGwBackend().AddAllocBackend().AddUdpBackend();
+        builder.AddVxlanBackend().AddHostGwBackend().AddAllocBackend().AddUdpBackend();
 }
