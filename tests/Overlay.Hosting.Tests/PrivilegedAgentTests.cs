@@ -239,9 +239,9 @@ public sealed class PrivilegedSampleTests
     public async Task Demo_with_an_unknown_backend_lists_the_registered_ones()
     {
         Privileged.Require();
-        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "vxlan"]);
+        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "ipsec"]);
         Assert.Equal(2, await demo.WaitAsync(60));
-        Assert.Contains("unknown backend 'vxlan'; registered: alloc, host-gw", demo.Stderr, StringComparison.Ordinal);
+        Assert.Contains("unknown backend 'ipsec'; registered: alloc, host-gw", demo.Stderr, StringComparison.Ordinal);
         Assert.Empty(LeftoverNamespaces(demo.Process.Id));
     }
 
