@@ -70,6 +70,17 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
                 return ValueTask.FromResult<Lease?>(null);
             }
 
+            // A dual-stack key names both subnets, so a different key can still share one of them with a
+            // lease created since the caller's listing (two concurrent acquisitions): refuse, the caller
+            // lists again.
+            foreach (Lease existing in _leases.Values)
+            {
+                if ((lease.Subnet is { } s4 && existing.Overlaps(s4)) || (lease.IPv6Subnet is { } s6 && existing.Overlaps(s6)))
+                {
+                    return ValueTask.FromResult<Lease?>(null);
+                }
+            }
+
             Lease stored = lease with { Expiration = _time.GetUtcNow() + ttl, IsReservation = false };
             Store(key, stored);
             return ValueTask.FromResult<Lease?>(stored);
