@@ -17,7 +17,7 @@ using Overlay.Testing;
 // adding the same N routes in a fresh lab namespace (batch file written before timing; wall time of
 // the ip process).
 //
-//   dotnet run -c Release --project benchmarks/Overlay.Backends.Bench -- [--peers 1000] [--restores 50]
+//   dotnet run -c Release --project benchmarks/Overlay.Backends.Bench -- [--peers 1000] [--restores 50] [--backend vxlan]
 
 int peers = Arg("--peers", 1000);
 int restores = Arg("--restores", 50);
@@ -28,6 +28,11 @@ if (!Environment.IsPrivilegedProcess)
 }
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+if (args.Contains("vxlan"))
+{
+    return await VxlanPeerJoin.RunAsync(peers, restores); // neighbour + FDB + route per peer (VxlanPeerJoin.cs)
+}
+
 var config = NetworkConfig.Parse("""{"Network":"198.19.0.0/16","SubnetLen":27,"Backend":{"Type":"host-gw"}}""");
 if (config.Validate().SubnetCount < (UInt128)(peers + 1))
 {
