@@ -114,11 +114,11 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
     /// <exception cref="Exception">Whatever made the start-up fail (the agent has then stopped).</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        _ = RunAsync(_disposeCts.Token);
-        await Task.WhenAny(_ready.Task, _completion.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (!_ready.Task.IsCompletedSuccessfully)
+        Task run = RunAsync(_disposeCts.Token);
+        await Task.WhenAny(_ready.Task, run).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (run.IsCompleted || !_ready.Task.IsCompletedSuccessfully)
         {
-            await _completion.Task.ConfigureAwait(false);
+            await run.ConfigureAwait(false); // the start-up error (or "already running")
         }
     }
 

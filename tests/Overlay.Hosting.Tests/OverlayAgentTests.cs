@@ -272,6 +272,7 @@ public sealed class OverlayAgentTests : IDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.Guard());
         await Assert.ThrowsAsync<InvalidOperationException>(() => agent.RunAsync(TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => agent.StartAsync(TestContext.Current.CancellationToken).Guard());
     }
 
     public void Dispose()
