@@ -218,9 +218,9 @@ measure_vxlan_agent() {
   ip netns exec "$ns1" ping -c 2 -W 2 -q -I "$pod1" "$pod2" >/dev/null || { echo "no connectivity for vxlan-agent" >&2; exit 1; }
   rtt=$(ip netns exec "$ns1" ping -c 20 -i 0.05 -q -I "$pod1" "$pod2" | awk -F'/' '/^rtt/ {print $5}')
   json=$(ip netns exec "$ns1" iperf3 -c "$pod2" -B "$pod1" -P 1 -t "$DURATION" -O 1 -J)
-  g1=$(python3 -c 'import json,sys; print(f"{json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"]/1e9:.2f}")' "$json")
+  g1=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["end"]["sum_received"]; print("%.2f" % (d["bits_per_second"]/1e9))' "$json")
   json=$(ip netns exec "$ns1" iperf3 -c "$pod2" -B "$pod1" -P 4 -t "$DURATION" -O 1 -J)
-  g4=$(python3 -c 'import json,sys; print(f"{json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"]/1e9:.2f}")' "$json")
+  g4=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["end"]["sum_received"]; print("%.2f" % (d["bits_per_second"]/1e9))' "$json")
   kill "$(cat "/tmp/ovl$$-iperf3-vxlan.pid")" 2>/dev/null || true; rm -f "/tmp/ovl$$-iperf3-vxlan.pid"
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true   # (SIGINT is ignored by background jobs) the demo stops its agents and deletes its lab
   ENGINE_PIDS=()
