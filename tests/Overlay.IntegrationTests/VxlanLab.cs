@@ -37,11 +37,12 @@ internal sealed class VxlanLab : IAsyncDisposable
         "{\"Network\":\"" + network + "\",\"EnableIPv4\":" + (v4 ? "true" : "false") + ",\"EnableIPv6\":" + (v6 ? "true" : "false")
         + ",\"IPv6Network\":\"" + network6 + "\",\"Backend\":" + backend + "}");
 
-    public static async Task<VxlanLab> StartAsync(bool v4, bool v6, string backend, LabOptions? options = null, ReconcileOptions? reconcile = null, Func<Lab, Task>? beforeAgents = null)
+    public static async Task<VxlanLab> StartAsync(bool v4, bool v6, string backend, LabOptions? options = null, ReconcileOptions? reconcile = null, Func<Lab, Task>? beforeAgents = null,
+        string network = "198.19.0.0/16")
     {
         Privileged.Require();
         Lab lab = await Lab.CreateAsync(options ?? new LabOptions(), Ct);
-        var result = new VxlanLab(lab, new InMemorySubnetRegistry(Config(v4, v6, backend)), backend, v4, v6);
+        var result = new VxlanLab(lab, new InMemorySubnetRegistry(Config(v4, v6, backend, network)), backend, v4, v6);
         try
         {
             if (beforeAgents is not null)
