@@ -111,6 +111,7 @@ public sealed class HostGwTests : IAsyncLifetime
         await StartAsync(reconcile: new ReconcileOptions { FullReconcileInterval = null });
         LabNode node = _agents[0].Node;
         string subnet = _agents[1].Network.Lease.Subnet.ToString()!;
+        await Privileged.EventuallyAsync(async () => (await Privileged.RoutesAsync(node)).Any(r => r.Str("dst") == subnet), $"route to {subnet} installed"); // the peer may still be arriving
         await node.IpAsync("route", "del", subnet); // succeeds: the route was there and is gone now
 
         await Privileged.EventuallyAsync(async () => (await Privileged.RoutesAsync(node)).Any(r => r.Str("dst") == subnet && r.Str("protocol") == "111"), $"route to {subnet} restored");
