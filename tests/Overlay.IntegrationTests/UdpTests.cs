@@ -142,6 +142,32 @@ public sealed class UdpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_the_sender_check_off_for_nat_any_outer_address_is_accepted_but_the_inner_source_is_still_checked()
+    {
+        await StartAsync(backend: "{\"Type\":\"udp\",\"CheckSenderAddress\":false}");
+        LabAgent target = _agents[0];
+        LabAgent sender = _agents[2];
+        IPAddress targetPod = target.Node.PodAddress!;
+        var targetEndpoint = new IPEndPoint(target.Node.Underlay, Port);
+        var nat = IPAddress.Parse("198.18.1.201"); // as if the sender were behind a NAT with this address
+        await sender.Node.IpAsync("addr", "add", $"{nat}/24", "dev", "eth0");
+        using Socket listener = target.Node.OpenNamespace().CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        listener.Bind(new IPEndPoint(targetPod, 9999));
+        using Socket fromNat = sender.Node.OpenNamespace().CreateSocket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        fromNat.Bind(new IPEndPoint(nat, 0));
+
+        // An inner source in no peer's subnet is still dropped…
+        await fromNat.SendToAsync(InnerUdp(IPAddress.Parse("198.19.255.77"), targetPod, 9999, "nobody"u8.ToArray()), targetEndpoint, Ct);
+        await Privileged.EventuallyAsync(() => Task.FromResult(Drops(target, UdpTunnelDropReason.UnknownSender) + Drops(target, UdpTunnelDropReason.SourceNotInPeerSubnet) >= 1), "an inner source in no peer's subnet is dropped");
+
+        // …while the sender's pod traffic from the unexpected outer address is delivered (and is the first datagram).
+        await fromNat.SendToAsync(InnerUdp(sender.Node.PodAddress!, targetPod, 9999, "via-nat"u8.ToArray()), targetEndpoint, Ct);
+        byte[] buffer = new byte[2048];
+        int n = await listener.ReceiveAsync(buffer, SocketFlags.None, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal("via-nat", System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+    }
+
+    [Fact]
     public async Task A_removed_peer_is_unreachable_at_once_and_gets_icmp_network_unreachable()
     {
         await StartAsync();
