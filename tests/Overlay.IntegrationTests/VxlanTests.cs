@@ -71,6 +71,31 @@ public sealed class VxlanTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task DirectRouting_is_re_evaluated_when_the_underlay_route_to_a_peer_changes()
+    {
+        _lab = await VxlanLab.StartAsync(true, false, "{\"Type\":\"vxlan\",\"DirectRouting\":true}", new LabOptions { Nodes = 3, IPv6 = false },
+            new ReconcileOptions { FullReconcileInterval = null });
+        LabAgent a = _lab.Agents[0], b = _lab.Agents[1], c = _lab.Agents[2];
+        string key = b.Network.Lease.Key;
+        Assert.Equal(PeerMode.Direct, Assert.Single(a.Network.Peers, p => p.Key == key).Mode);
+
+        // The peer's underlay address is now reached through node 3 (which forwards): no longer on-link.
+        await a.Node.IpAsync("route", "add", $"{b.Node.Underlay}/32", "via", c.Node.Underlay.ToString(), "dev", "eth0");
+        await Privileged.EventuallyAsync(() => Task.FromResult(a.Network.Peers.Single(p => p.Key == key) is { Mode: PeerMode.Vxlan } s
+            && s.Reason.Contains($"reached via router {c.Node.Underlay}", StringComparison.Ordinal)), "the peer turns encapsulated with the reason");
+        await Privileged.EventuallyAsync(async () => (await VxlanLab.FdbAsync(a.Node, "flannel.1")).Count(f => f.TryGetProperty("dst", out _)) == 1, "its FDB entry is installed");
+        Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct), "encapsulated");
+
+        // And back: the peer is direct again and loses its neighbour and FDB entries.
+        await a.Node.IpAsync("route", "del", $"{b.Node.Underlay}/32");
+        await Privileged.EventuallyAsync(() => Task.FromResult(a.Network.Peers.Single(p => p.Key == key).Mode == PeerMode.Direct), "the peer turns direct again");
+        await Privileged.EventuallyAsync(async () => !(await VxlanLab.FdbAsync(a.Node, "flannel.1")).Any(f => f.TryGetProperty("dst", out _))
+            && !(await VxlanLab.NeighborsAsync(a.Node, "flannel.1")).Any(n => n.GetProperty("state").EnumerateArray().Any(s => s.GetString() == "PERMANENT")), "no neighbour or FDB entry left");
+        Assert.Contains(await Privileged.RoutesAsync(a.Node), r => r.Str("dst") == b.Network.Lease.Subnet.ToString() && r.Str("gateway") == b.Node.Underlay.ToString() && r.Str("dev") == "eth0");
+        Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct), "direct");
+    }
+
     private static async Task AssertKernelStateAsync(LabNode node, string device, LabAgent routed, LabAgent direct, bool ipv6)
     {
         JsonElement link = await VxlanLab.LinkAsync(node, device);
