@@ -168,6 +168,27 @@ public sealed class UdpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_peer_table_follows_lease_events_while_traffic_flows()
+    {
+        await StartAsync();
+        LabAgent a = _agents[0];
+        LabAgent b = _agents[1];
+        Task<bool> transfer = a.Node.TcpTransferAsync(b.Node, a.Node.PodAddress!, b.Node.PodAddress!, 256L << 20, Ct);
+
+        // Peers come and go (flanneld-style leases, no BackendType) while the transfer runs.
+        for (int i = 0; i < 10; i++)
+        {
+            Lease extra = await _registry!.AcquireLeaseAsync(new LeaseRequest(new LeaseAttributes { PublicIP = IPAddress.Parse($"198.18.1.{100 + i}") }), Ct);
+            await Privileged.EventuallyAsync(() => Task.FromResult(a.Network.Peers.Any(p => p.Key == extra.Key && p.Mode == PeerMode.Udp)), $"{extra.Key} added");
+            await _registry.ReleaseLeaseAsync(extra, Ct);
+            await Privileged.EventuallyAsync(() => Task.FromResult(!a.Network.Peers.Any(p => p.Key == extra.Key)), $"{extra.Key} removed");
+        }
+
+        Assert.True(await transfer, "256 MB arrived intact while the peer table changed");
+        Assert.Equal(2, a.Network.Peers.Count);
+    }
+
+    [Fact]
     public async Task A_removed_peer_is_unreachable_at_once_and_gets_icmp_network_unreachable()
     {
         await StartAsync();
