@@ -6,14 +6,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Overlay.Hosting;
+using Overlay.Subnets.Etcd;
 
 namespace Overlay.Agent;
 
 /// <summary>
 /// `run`: a real agent with flanneld's flags (spec control-plane §4.1) and its <c>FLANNELD_*</c>
 /// environment variables (a flag given on the command line wins; a variable fills a repeatable flag
-/// with exactly one value; a bad value is reported and ignored). The registry is the embedded
-/// in-memory one, configured from the net-conf file, until the etcd and Kubernetes registries come.
+/// with exactly one value; a bad value is reported and ignored). With etcd endpoints
+/// (<c>--etcd-endpoints</c> or <c>FLANNELD_ETCD_ENDPOINTS</c>) the registry is
+/// <see cref="EtcdSubnetRegistry"/> (configuration from <c>&lt;prefix&gt;/config</c>); without them it is
+/// the embedded in-memory one, configured from the net-conf file.
 /// </summary>
 internal static class RunCommand
 {
@@ -32,10 +35,18 @@ internal static class RunCommand
         var healthzPort = new Option<int>("--healthz-port", "-healthz-port") { Description = "Port of the health server (/healthz, /readyz); 0 turns it off.", DefaultValueFactory = _ => 0 };
         var blackhole = new Option<bool>("--ip-blackhole-route", "-ip-blackhole-route") { Description = "Keep a blackhole route for the node's subnet(s)." };
         var resync = new Option<int>("--iptables-resync", "-iptables-resync") { Description = "Seconds between checks of the blackhole routes.", DefaultValueFactory = _ => 5 };
+        var etcdEndpoints = new Option<string?>("--etcd-endpoints", "-etcd-endpoints") { Description = "Comma-separated etcd endpoints (http://host:2379,...); without them the in-memory registry and --net-config-path are used." };
+        var etcdPrefix = new Option<string>("--etcd-prefix", "-etcd-prefix") { Description = "etcd prefix (configuration at <prefix>/config, leases under <prefix>/subnets).", DefaultValueFactory = _ => EtcdSubnetRegistryOptions.DefaultPrefix };
+        var etcdCert = new Option<string?>("--etcd-certfile", "-etcd-certfile") { Description = "SSL certification file used to secure etcd communication." };
+        var etcdKey = new Option<string?>("--etcd-keyfile", "-etcd-keyfile") { Description = "SSL key file used to secure etcd communication." };
+        var etcdCa = new Option<string?>("--etcd-cafile", "-etcd-cafile") { Description = "SSL Certificate Authority file used to secure etcd communication." };
+        var etcdUser = new Option<string?>("--etcd-username", "-etcd-username") { Description = "Username for BasicAuth to etcd." };
+        var etcdPassword = new Option<string?>("--etcd-password", "-etcd-password") { Description = "Password for BasicAuth to etcd (never printed)." };
         var verbosity = new Option<int>("-v", "--v") { Description = "Log verbosity: 0 information, 1-3 debug, 4 and more trace.", DefaultValueFactory = _ => 0 };
         var command = new Command("run", "Run an agent for this host with flanneld's flags (and FLANNELD_* environment variables), until SIGTERM or Ctrl-C.")
         {
-            iface, ifaceRegex, ifaceCanReach, publicIP, publicIPv6, subnetFile, netConf, renewMargin, ipMasq, healthzIP, healthzPort, blackhole, resync, verbosity,
+            iface, ifaceRegex, ifaceCanReach, publicIP, publicIPv6, subnetFile, netConf, renewMargin, ipMasq, healthzIP, healthzPort, blackhole, resync,
+            etcdEndpoints, etcdPrefix, etcdCert, etcdKey, etcdCa, etcdUser, etcdPassword, verbosity,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -55,6 +66,22 @@ internal static class RunCommand
             bool hole = flags.Get(blackhole, ParseBool);
             int resyncSeconds = flags.Get(resync, v => int.Parse(v, CultureInfo.InvariantCulture));
             int v = flags.Get(verbosity, x => int.Parse(x, CultureInfo.InvariantCulture));
+            string? endpoints = flags.Get(etcdEndpoints, x => x);
+            EtcdSubnetRegistryOptions? etcd = null;
+            if (!string.IsNullOrWhiteSpace(endpoints))
+            {
+                etcd = new EtcdSubnetRegistryOptions
+                {
+                    Endpoints = [.. endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                    Prefix = flags.Get(etcdPrefix, x => x),
+                    CertificateFile = NullIfEmpty(flags.Get(etcdCert, x => x)),
+                    KeyFile = NullIfEmpty(flags.Get(etcdKey, x => x)),
+                    CaFile = NullIfEmpty(flags.Get(etcdCa, x => x)),
+                    Username = NullIfEmpty(flags.Get(etcdUser, x => x)),
+                    Password = NullIfEmpty(flags.Get(etcdPassword, x => x)),
+                };
+            }
+
             foreach (string warning in flags.Warnings)
             {
                 await Console.Error.WriteLineAsync(warning);
@@ -97,13 +124,31 @@ internal static class RunCommand
                 o.HealthzPort = healthPort;
                 o.IPBlackholeRoute = hole;
                 o.ResyncInterval = TimeSpan.FromSeconds(Math.Max(1, resyncSeconds));
-            }, netConfPath, v, cancellationToken);
+            }, netConfPath, etcd, v, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunHostAsync(Action<OverlayAgentOptions> configure, string netConfPath, int verbosity, CancellationToken cancellationToken)
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static async Task<int> RunHostAsync(Action<OverlayAgentOptions> configure, string netConfPath, EtcdSubnetRegistryOptions? etcd, int verbosity, CancellationToken cancellationToken)
     {
+        if (etcd is not null)
+        {
+            try
+            {
+                etcd.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                // The messages name the setting, never the password.
+                await Console.Error.WriteLineAsync($"overlay run: invalid etcd settings: {ex.Message}");
+                return 1;
+            }
+
+            await Console.Error.WriteLineAsync($"overlay run: using the etcd registry ({etcd}); network configuration from {etcd.Prefix.TrimEnd('/')}/config");
+        }
+
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -114,7 +159,17 @@ internal static class RunCommand
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(verbosity switch { <= 0 => LogLevel.Information, <= 3 => LogLevel.Debug, _ => LogLevel.Trace });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        builder.Services.AddOverlay(configure).UseNetConfFile(netConfPath).AddSampleBackends();
+        IOverlayBuilder overlay = builder.Services.AddOverlay(configure);
+        if (etcd is null)
+        {
+            overlay.UseNetConfFile(netConfPath);
+        }
+        else
+        {
+            overlay.UseSubnetRegistry(sp => new EtcdSubnetRegistry(etcd, sp.GetRequiredService<ILoggerFactory>()));
+        }
+
+        overlay.AddSampleBackends();
         using IHost host = builder.Build();
         OverlayAgent agent;
         try
