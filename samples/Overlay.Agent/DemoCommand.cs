@@ -10,13 +10,15 @@ using Overlay.Backends.Reconcile;
 using Overlay.Hosting;
 using Overlay.Netlink;
 using Overlay.Subnets;
+using Overlay.Subnets.Etcd;
 using Overlay.Testing;
 
 namespace Overlay.Agent;
 
 /// <summary>
 /// `demo`: builds a lab of network namespaces, runs one in-process agent per node against one
-/// in-memory registry, checks every ordered pair of pod addresses with ICMP echo, prints a table,
+/// in-memory registry (or, with <c>--etcd-endpoints</c>, one etcd registry shared the same way; the
+/// client runs in this process, in the host's namespace), checks every ordered pair of pod addresses with ICMP echo, prints a table,
 /// removes everything, and exits 0 only when every check passed. Nothing here knows a backend:
 /// the backend is looked up by its type in the registered ones.
 /// </summary>
@@ -26,7 +28,7 @@ internal static class DemoCommand
     public const int ExitPrerequisite = 2;
     public const int HealthzPort = 8081;
 
-    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose);
+    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose, string? EtcdEndpoints = null, string EtcdPrefix = EtcdSubnetRegistryOptions.DefaultPrefix);
 
     public static Command Create()
     {
@@ -36,12 +38,15 @@ internal static class DemoCommand
         var keep = new Option<bool>("--keep") { Description = "Leave the lab's namespaces in place at the end." };
         var hold = new Option<bool>("--hold") { Description = "Keep the lab and the agents running until Ctrl-C, and print how to reach each node." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the agents' logs (on stderr)." };
+        var etcdEndpoints = new Option<string?>("--etcd-endpoints") { Description = "Comma-separated etcd endpoints: the nodes keep their leases there (an existing <prefix>/config wins; the leases stay after exit)." };
+        var etcdPrefix = new Option<string>("--etcd-prefix") { Description = "etcd prefix with --etcd-endpoints.", DefaultValueFactory = _ => EtcdSubnetRegistryOptions.DefaultPrefix };
         var command = new Command("demo", "Build a lab of network namespaces, run one agent per node, and check that every node reaches every other node's pods.")
         {
-            backend, nodes, ipv6, keep, hold, verbose,
+            backend, nodes, ipv6, keep, hold, verbose, etcdEndpoints, etcdPrefix,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            new Settings(parse.GetValue(backend)!, parse.GetValue(nodes), parse.GetValue(ipv6), parse.GetValue(keep), parse.GetValue(hold), parse.GetValue(verbose)),
+            new Settings(parse.GetValue(backend)!, parse.GetValue(nodes), parse.GetValue(ipv6), parse.GetValue(keep), parse.GetValue(hold), parse.GetValue(verbose),
+                parse.GetValue(etcdEndpoints), parse.GetValue(etcdPrefix)!),
             cancellationToken));
         return command;
     }
@@ -115,7 +120,39 @@ internal static class DemoCommand
         NetworkConfig config = NetworkConfig.Parse(
             "{\"Network\":\"198.19.0.0/16\",\"EnableIPv6\":" + (settings.IPv6 ? "true" : "false")
             + ",\"IPv6Network\":\"2001:db8:19::/48\",\"Backend\":{\"Type\":\"" + backend.Type + "\"}}");
-        using var registry = new InMemorySubnetRegistry(config, loggerFactory: loggerFactory);
+        EtcdSubnetRegistry? etcd = null;
+        if (!string.IsNullOrWhiteSpace(settings.EtcdEndpoints))
+        {
+            var etcdOptions = new EtcdSubnetRegistryOptions
+            {
+                Endpoints = [.. settings.EtcdEndpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                Prefix = settings.EtcdPrefix,
+            };
+            try
+            {
+                etcdOptions.Validate();
+                etcd = new EtcdSubnetRegistry(etcdOptions, loggerFactory);
+                if (await etcd.TryCreateNetworkConfigAsync(config, cancellationToken))
+                {
+                    Console.WriteLine($"      etcd {string.Join(',', etcdOptions.Endpoints)}: no {etcd.ConfigKey} yet; wrote one from the demo's options");
+                }
+                else
+                {
+                    config = await etcd.GetNetworkConfigAsync(cancellationToken);
+                    Console.WriteLine($"      etcd {string.Join(',', etcdOptions.Endpoints)}: {etcd.ConfigKey} exists and wins over the demo's options: {config.ToJson()}");
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                etcd?.Dispose();
+                await lab.DisposeAsync();
+                await Console.Error.WriteLineAsync($"overlay demo: cannot use etcd at {settings.EtcdEndpoints}: {ex.Message}");
+                return ExitPrerequisite;
+            }
+        }
+
+        using IDisposable registryLifetime = etcd is null ? new InMemorySubnetRegistry(config, loggerFactory: loggerFactory) : etcd;
+        ISubnetRegistry registry = (ISubnetRegistry)registryLifetime;
         var agents = new List<(LabNode Node, OverlayAgent Agent)>();
         int exitCode = ExitFailed;
         try
@@ -150,6 +187,11 @@ internal static class DemoCommand
             }
 
             await lab.DisposeAsync();
+            if (etcd is not null)
+            {
+                Console.WriteLine($"      Leaving the nodes' leases in etcd under {etcd.Prefix}/subnets, as flanneld does (they expire with their TTL)");
+            }
+
             if (!settings.Keep)
             {
                 try
@@ -181,10 +223,11 @@ internal static class DemoCommand
     }
 
     private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory,
-        Lab lab, InMemorySubnetRegistry registry, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
+        Lab lab, ISubnetRegistry registry, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
     {
 
-        Console.WriteLine($"[2/5] Starting {lab.Nodes.Count} agents in this process, one per node, sharing one in-memory registry (net-conf: {config.ToJson()})");
+        string shared = registry is EtcdSubnetRegistry etcd ? $"one etcd registry (prefix {etcd.Prefix})" : "one in-memory registry";
+        Console.WriteLine($"[2/5] Starting {lab.Nodes.Count} agents in this process, one per node, sharing {shared} (net-conf: {config.ToJson()})");
         foreach (LabNode node in lab.Nodes)
         {
             var options = new OverlayAgentOptions
