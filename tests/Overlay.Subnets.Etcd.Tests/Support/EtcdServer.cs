@@ -38,8 +38,9 @@ public sealed class EtcdServer : IAsyncDisposable
         };
     }
 
-    private EtcdServer(string directory, int clientPort, int peerPort, EtcdTls? tls)
+    private EtcdServer(string directory, int clientPort, int peerPort, EtcdTls? tls, string? networkNamespace = null)
     {
+        NetworkNamespace = networkNamespace;
         Directory = directory;
         ClientPort = clientPort;
         PeerPort = peerPort;
@@ -53,6 +54,9 @@ public sealed class EtcdServer : IAsyncDisposable
         : null;
 
     public string Directory { get; }
+
+    /// <summary>The named network namespace etcd (and etcdctl) run in, or null for this process's.</summary>
+    public string? NetworkNamespace { get; }
 
     public int ClientPort { get; }
 
@@ -76,10 +80,10 @@ public sealed class EtcdServer : IAsyncDisposable
         }
     }
 
-    public static async Task<EtcdServer> StartAsync(Func<string, EtcdTls>? makeTls = null, CancellationToken cancellationToken = default)
+    public static async Task<EtcdServer> StartAsync(Func<string, EtcdTls>? makeTls = null, string? networkNamespace = null, CancellationToken cancellationToken = default)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("ovl-etcd-").FullName;
-        var server = new EtcdServer(directory, FreePort(), FreePort(), makeTls?.Invoke(directory));
+        var server = new EtcdServer(directory, FreePort(), FreePort(), makeTls?.Invoke(directory), networkNamespace);
         lock (AllLock)
         {
             All.Add(server);
@@ -133,13 +137,14 @@ public sealed class EtcdServer : IAsyncDisposable
     /// <summary>Runs etcdctl (API v3) against this server; throws with its output when it fails.</summary>
     public async Task<string> CtlAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("etcdctl")
+        var start = new ProcessStartInfo(NetworkNamespace is null ? "etcdctl" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         start.Environment["ETCDCTL_API"] = "3";
+        AddNamespacePrefix(start, "etcdctl");
         start.ArgumentList.Add("--endpoints=" + Endpoint);
         start.ArgumentList.Add("--command-timeout=20s");
         if (Tls is not null)
@@ -239,12 +244,13 @@ public sealed class EtcdServer : IAsyncDisposable
     private async Task StartProcessAsync(CancellationToken cancellationToken)
     {
         string scheme = Tls is null ? "http" : "https";
-        var start = new ProcessStartInfo("etcd")
+        var start = new ProcessStartInfo(NetworkNamespace is null ? "etcd" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        AddNamespacePrefix(start, "etcd");
         string[] args =
         [
             "--name=ovl-test",
@@ -297,6 +303,18 @@ public sealed class EtcdServer : IAsyncDisposable
             {
                 await Task.Delay(200, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>`ip netns exec NS program` (ip execs the program: same process) when in a namespace.</summary>
+    private void AddNamespacePrefix(ProcessStartInfo start, string program)
+    {
+        if (NetworkNamespace is not null)
+        {
+            start.ArgumentList.Add("netns");
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add(NetworkNamespace);
+            start.ArgumentList.Add(program);
         }
     }
 
