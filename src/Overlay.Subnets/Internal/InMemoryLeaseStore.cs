@@ -1,3 +1,4 @@
+using System.Net;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -13,6 +14,8 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Lease> _leases = new(StringComparer.Ordinal);
+    private readonly Dictionary<IPNetwork, int> _subnets = []; // every stored subnet, either family
+    private readonly Dictionary<(System.Net.Sockets.AddressFamily Family, int Length), int> _lengths = []; // leases per prefix length
     private readonly List<Channel<LeaseEventBatch>> _watchers = [];
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -73,12 +76,9 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
             // A dual-stack key names both subnets, so a different key can still share one of them with a
             // lease created since the caller's listing (two concurrent acquisitions): refuse, the caller
             // lists again.
-            foreach (Lease existing in _leases.Values)
+            if (SharesSubnet(lease))
             {
-                if ((lease.Subnet is { } s4 && existing.Overlaps(s4)) || (lease.IPv6Subnet is { } s6 && existing.Overlaps(s6)))
-                {
-                    return ValueTask.FromResult<Lease?>(null);
-                }
+                return ValueTask.FromResult<Lease?>(null);
             }
 
             Lease stored = lease with { Expiration = _time.GetUtcNow() + ttl, IsReservation = false };
@@ -194,9 +194,60 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
             ? stored.PublicIP.Equals(update.PublicIP)
             : Equals(stored.PublicIPv6, update.PublicIPv6);
 
+    // Callers hold _lock. True when a subnet of the lease overlaps a subnet of a stored lease. Blocks of
+    // one length overlap only when equal, so that is a dictionary look-up; leases of other lengths
+    // (reservations, an old configuration) are rare and scanned.
+    private bool SharesSubnet(Lease lease)
+    {
+        foreach (IPNetwork? subnet in (ReadOnlySpan<IPNetwork?>)[lease.Subnet, lease.IPv6Subnet])
+        {
+            if (subnet is not { } s)
+            {
+                continue;
+            }
+
+            if (_subnets.ContainsKey(s))
+            {
+                return true;
+            }
+
+            bool otherLengths = _lengths.Any(l => l.Key.Family == s.BaseAddress.AddressFamily && l.Key.Length != s.PrefixLength && l.Value > 0);
+            if (otherLengths && _leases.Values.Any(existing => existing.Overlaps(s)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Callers hold _lock.
+    private void Count(Lease lease, int delta)
+    {
+        foreach (IPNetwork? subnet in (ReadOnlySpan<IPNetwork?>)[lease.Subnet, lease.IPv6Subnet])
+        {
+            if (subnet is { } s)
+            {
+                _subnets[s] = _subnets.GetValueOrDefault(s) + delta;
+                if (_subnets[s] <= 0)
+                {
+                    _subnets.Remove(s);
+                }
+
+                var length = (s.BaseAddress.AddressFamily, s.PrefixLength);
+                _lengths[length] = _lengths.GetValueOrDefault(length) + delta;
+            }
+        }
+    }
+
     // Callers hold _lock.
     private void Store(string key, Lease lease)
     {
+        if (!_leases.ContainsKey(key))
+        {
+            Count(lease, +1);
+        }
+
         _leases[key] = lease;
         if (lease.Expiration is { } expiration)
         {
@@ -215,6 +266,7 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
             return false;
         }
 
+        Count(removed, -1);
         Publish(new LeaseEvent(LeaseEventKind.Removed, removed));
         ScheduleExpiry();
         return true;
