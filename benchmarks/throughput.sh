@@ -7,6 +7,7 @@
 #   (b) kernel VXLAN programmed as flannel does (flannel.1, VNI 1, port 8472, neighbour + FDB + onlink route)
 #   (c) our UDP tunnel engine (Overlay.Encap.Tunnel: TUN + UDP, flannel's udp wire format), offloads on
 #   (d) the same engine with every offload off (one packet per system call, flannel's proxy design)
+#   (f) the vxlan backend set up by our agent, and (f') kernel VXLAN built by hand in that same lab
 #   (e) the udp backend set up by our agent (samples/Overlay.Agent demo --backend udp --hold; its own lab, same
 #       underlay MTU 1500, overlay MTU 1472), pod to pod; SKIP_UDP_AGENT=1 skips it
 # and prints Gbit/s, ping RTT, the engine's CPU seconds per GB moved (user + system of both engine processes),
@@ -222,15 +223,48 @@ measure_vxlan_agent() {
   json=$(ip netns exec "$ns1" iperf3 -c "$pod2" -B "$pod1" -P 4 -t "$DURATION" -O 1 -J)
   g4=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["end"]["sum_received"]; print("%.2f" % (d["bits_per_second"]/1e9))' "$json")
   kill "$(cat "/tmp/ovl$$-iperf3-vxlan.pid")" 2>/dev/null || true; rm -f "/tmp/ovl$$-iperf3-vxlan.pid"
+
+  # (f') the same comparison inside the agent's lab: kernel VXLAN built by hand exactly as in (b) (VNI 99, its own
+  # /32 device addresses, neighbour + FDB + onlink route) between the same two nodes, so topology and load are shared
+  # with (f) and (f)/(f') isolates what our programming does.
+  local u1 u2 m1 m2 h1 h4 hrtt
+  u1=$(ip -n "$ns1" -j -4 addr show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["addr_info"][0]["local"])')
+  u2=$(ip -n "$ns2" -j -4 addr show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["addr_info"][0]["local"])')
+  for n in "$ns1:$u1:198.19.250.0" "$ns2:$u2:198.19.251.0"; do
+    IFS=: read -r nns nu naddr <<<"$n"
+    ip -n "$nns" link add vx99 type vxlan id 99 local "$nu" dev eth0 dstport 8472 nolearning ttl 0
+    ip -n "$nns" link set vx99 mtu 1450; ip -n "$nns" addr add "$naddr/32" dev vx99; ip -n "$nns" link set vx99 up
+  done
+  m1=$(ip -n "$ns1" -j link show vx99 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+  m2=$(ip -n "$ns2" -j link show vx99 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+  ip -n "$ns1" neigh replace 198.19.251.0 lladdr "$m2" dev vx99 nud permanent
+  bridge -n "$ns1" fdb replace "$m2" dev vx99 self dst "$u2" permanent
+  ip -n "$ns1" route replace 198.19.251.0/24 via 198.19.251.0 dev vx99 onlink
+  ip -n "$ns2" neigh replace 198.19.250.0 lladdr "$m1" dev vx99 nud permanent
+  bridge -n "$ns2" fdb replace "$m1" dev vx99 self dst "$u1" permanent
+  ip -n "$ns2" route replace 198.19.250.0/24 via 198.19.250.0 dev vx99 onlink
+  ip netns exec "$ns2" iperf3 -s -D -B 198.19.251.0 --pidfile "/tmp/ovl$$-iperf3-vx99.pid" >/dev/null
+  sleep 0.5
+  hrtt=$(ip netns exec "$ns1" ping -c 20 -i 0.05 -q -I 198.19.250.0 198.19.251.0 | awk -F'/' '/^rtt/ {print $5}')
+  json=$(ip netns exec "$ns1" iperf3 -c 198.19.251.0 -B 198.19.250.0 -P 1 -t "$DURATION" -O 1 -J)
+  h1=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["end"]["sum_received"]; print("%.2f" % (d["bits_per_second"]/1e9))' "$json")
+  json=$(ip netns exec "$ns1" iperf3 -c 198.19.251.0 -B 198.19.250.0 -P 4 -t "$DURATION" -O 1 -J)
+  h4=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["end"]["sum_received"]; print("%.2f" % (d["bits_per_second"]/1e9))' "$json")
+  kill "$(cat "/tmp/ovl$$-iperf3-vx99.pid")" 2>/dev/null || true; rm -f "/tmp/ovl$$-iperf3-vx99.pid"
+  ip -n "$ns1" link del vx99 2>/dev/null || true; ip -n "$ns2" link del vx99 2>/dev/null || true
+
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true   # (SIGINT is ignored by background jobs) the demo stops its agents and deletes its lab
   ENGINE_PIDS=()
   grep -q 'Result: PASS' "$log" || { cat "$log" >&2; echo "the vxlan agent demo did not pass" >&2; }
   rm -f "$log"
-  python3 - "$g1" "$g4" "$rtt" "${R[vxlan,g1]}" "${R[vxlan,g4]}" <<'PY'
+  python3 - "$g1" "$g4" "$rtt" "${R[vxlan,g1]}" "${R[vxlan,g4]}" "$h1" "$h4" "$hrtt" <<'PY'
 import sys
-g1, g4, rtt, v1, v4 = sys.argv[1:]
+g1, g4, rtt, v1, v4, h1, h4, hrtt = sys.argv[1:]
 print(f"| {'(f) vxlan backend (agent)':<26} | {g1:>9} | {g4:>9} | {rtt:>5} ms | {'-':>10} | {'-':>10} | "
       f"{float(g1)/float(v1):>8.2f}x | {float(g4)/float(v4):>8.2f}x |")
+print(f"| {chr(39).join(['(f', ') kernel VXLAN, same lab']):<26} | {h1:>9} | {h4:>9} | {hrtt:>5} ms | {'-':>10} | {'-':>10} | "
+      f"{float(h1)/float(v1):>8.2f}x | {float(h4)/float(v4):>8.2f}x |")
+print(f"(f)/(f') in the agent's own lab: {float(g1)/float(h1):.2f}x one stream, {float(g4)/float(h4):.2f}x four streams")
 PY
 }
 if [ "${SKIP_VXLAN_AGENT:-0}" != 1 ] && [ -n "${R[vxlan,g1]:-}" ]; then
