@@ -44,3 +44,34 @@ public sealed class RaceTests(EtcdFixture fixture) : EtcdTestBase(fixture), ICla
         Assert.Equal(50, await Etcd.LeaseCountAsync()); // a lost race leaves no etcd lease behind
     }
 }
+
+[Trait("Category", "Etcd")]
+public sealed class DualStackRaceTests(EtcdFixture fixture) : EtcdTestBase(fixture), IClassFixture<EtcdFixture>
+{
+    [Fact]
+    public async Task Concurrent_dual_stack_acquisitions_never_share_an_ipv6_subnet()
+    {
+        // 255 IPv4 subnets but only 31 IPv6 ones: keys differ in their IPv4 part while the IPv6 choices collide,
+        // which the version(key) == 0 compare alone cannot catch.
+        await PutConfigAsync("{\"Network\":\"10.21.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"2001:db8:19::/59\"}");
+        EtcdSubnetRegistry[] registries = [.. Enumerable.Range(0, 20).Select(i => NewRegistry(o =>
+        {
+            o.Random = new Random(1000 + i);
+            o.MaxAcquireAttempts = 50;
+        }))];
+        using var start = new SemaphoreSlim(0);
+        var leases = new ConcurrentBag<Lease>();
+        Task[] nodes = [.. registries.Select((registry, i) => Task.Run(async () =>
+        {
+            await start.WaitAsync(Ct);
+            leases.Add(await registry.AcquireLeaseAsync(new LeaseRequest(Node($"198.18.2.{i + 1}")), Ct));
+        }, Ct))];
+        start.Release(nodes.Length);
+        await Task.WhenAll(nodes).WaitAsync(TimeSpan.FromMinutes(3), Ct);
+
+        Assert.Equal(20, leases.Count);
+        Assert.Equal(20, leases.Select(l => l.Subnet).Distinct().Count());
+        Assert.Equal(20, leases.Select(l => l.IPv6Subnet).Distinct().Count());
+        Assert.Equal(20, (await Etcd.KeysAsync(Prefix + "/subnets")).Length); // backed-off keys are gone
+    }
+}

@@ -128,7 +128,46 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
             return null;
         }
 
+        // A dual-stack key names both subnets, so the version(key) == 0 compare cannot stop another node from
+        // creating a different key that shares one of our subnets at the same moment (flannel has the same hole).
+        // Settle it after the fact: of two keys sharing a subnet, the one created later backs off (revoking its
+        // etcd lease deletes its key) and the caller lists and chooses again.
+        if (lease.IPv6Subnet is not null)
+        {
+            long ourRevision = response.Succeeded
+                ? response.Header.Revision
+                : response.Responses[0].ResponseRange.Kvs[0].CreateRevision;
+            if (await SharesSubnetWithOlderKeyAsync(lease, key, ourRevision, cancellationToken).ConfigureAwait(false))
+            {
+                await RevokeQuietlyAsync(grant.ID).ConfigureAwait(false);
+                return null;
+            }
+        }
+
         return lease with { Expiration = _time.GetUtcNow() + TimeSpan.FromSeconds(grant.TTL), IsReservation = false };
+    }
+
+    /// <summary>True when a key other than <paramref name="ourKey"/>, created before <paramref name="ourRevision"/>,
+    /// holds a subnet overlapping one of <paramref name="lease"/>'s.</summary>
+    private async ValueTask<bool> SharesSubnetWithOlderKeyAsync(Lease lease, ByteString ourKey, long ourRevision, CancellationToken cancellationToken)
+    {
+        var request = new RangeRequest { Key = _subnetsPrefix, RangeEnd = _subnetsRangeEnd, KeysOnly = true };
+        RangeResponse keys = await _connection.CallAsync("check the new lease's subnets", (e, o) => e.KV.RangeAsync(request, o), cancellationToken).ConfigureAwait(false);
+        foreach (KeyValue kv in keys.Kvs)
+        {
+            if (kv.Key == ourKey || kv.CreateRevision >= ourRevision
+                || !SubnetKey.TryParse(kv.Key.ToStringUtf8(), out IPNetwork? subnet, out IPNetwork? ipv6Subnet))
+            {
+                continue;
+            }
+
+            if ((subnet is { } s4 && lease.Overlaps(s4)) || (ipv6Subnet is { } s6 && lease.Overlaps(s6)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public async ValueTask<Lease?> UpdateLeaseAsync(Lease lease, TimeSpan? ttl, CancellationToken cancellationToken = default)
