@@ -22,11 +22,7 @@ public sealed class EtcdLabFaultTests
     public async Task Etcd_stopped_for_20_s_loses_no_ping_and_renewals_and_watches_resume()
     {
         Privileged.Require();
-        if (EtcdServer.MissingReason is { } missing)
-        {
-            Assert.SkipWhen(Environment.GetEnvironmentVariable("CI") != "true", missing + "; run ./test.sh as root, or apt-get install etcd-server etcd-client");
-            Assert.Fail(missing);
-        }
+        Privileged.RequireEtcd();
 
         CancellationToken ct = TestContext.Current.CancellationToken;
         await using EtcdServer etcd = await EtcdServer.StartAsync(cancellationToken: ct);

@@ -16,6 +16,16 @@ internal static class Privileged
 
     public static void Require() => Assert.SkipUnless(Environment.IsPrivilegedProcess, "needs root (CAP_NET_ADMIN) to create network namespaces");
 
+    /// <summary>Needs Debian's etcd: skipped with the reason locally, a failure under CI=true (test.sh installs it).</summary>
+    public static void RequireEtcd()
+    {
+        if (Overlay.Subnets.Etcd.Tests.Support.EtcdServer.MissingReason is { } reason)
+        {
+            Assert.SkipWhen(Environment.GetEnvironmentVariable("CI") != "true", reason + "; run ./test.sh as root, or apt-get install etcd-server etcd-client");
+            Assert.Fail(reason);
+        }
+    }
+
     /// <summary>Waits for a condition with a generous hang guard; asserts that it became true, not how fast.</summary>
     public static Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 60) => EventuallyAsync(condition, () => what, seconds);
 
