@@ -10,7 +10,8 @@
 #   (f) the vxlan backend set up by our agent, and (f') kernel VXLAN built by hand in that same lab
 #   (e) the udp backend set up by our agent (samples/Overlay.Agent demo --backend udp --hold; its own lab, same
 #       underlay MTU 1500, overlay MTU 1472), pod to pod; SKIP_UDP_AGENT=1 skips it
-# and prints Gbit/s, ping RTT, the engine's CPU seconds per GB moved (user + system of both engine processes),
+# and prints Gbit/s, ping RTT (average of 20 echo requests 50 ms apart, taken after the row's iperf3 runs so that every
+# row is in steady state: the agents' start-up work — JIT tiering, lease and route programming — is over), the engine's CPU seconds per GB moved (user + system of both engine processes),
 # and the ratio to kernel VXLAN. Environment: DURATION (default 5), SKIP_NO_OFFLOAD=1 to skip (d).
 # Only namespaces named ovl<pid>-tp* are created, and they are deleted on exit; the host namespace is not touched.
 set -euo pipefail
@@ -76,8 +77,8 @@ declare -A R
 measure() {  # measure NAME TARGET
   local name=$1 target=$2 one four
   ip netns exec "$A" ping -c 2 -W 2 -q "$target" >/dev/null || { echo "no connectivity for $name" >&2; exit 1; }
-  R[$name,rtt]=$(ping_rtt "$target")
   one=$(run_iperf "$target" 1); four=$(run_iperf "$target" 4)
+  sleep 1; R[$name,rtt]=$(ping_rtt "$target")   # after iperf3: every row in steady state (engines past start-up)
   read -r "R[$name,g1]" "R[$name,b1]" "R[$name,c1]" <<<"$one"
   read -r "R[$name,g4]" "R[$name,b4]" "R[$name,c4]" <<<"$four"
   echo "measured $name: 1 stream ${R[$name,g1]} Gbit/s, 4 streams ${R[$name,g4]} Gbit/s, rtt ${R[$name,rtt]} ms" >&2
@@ -156,7 +157,6 @@ measure_udp_agent() {
   ip netns exec "$ns2" iperf3 -s -D -B "$pod2" --pidfile "/tmp/ovl$$-iperf3-udp.pid" >/dev/null
   sleep 0.5
   ip netns exec "$ns1" ping -c 2 -W 2 -q -I "$pod1" "$pod2" >/dev/null || { echo "no connectivity for udp-agent" >&2; exit 1; }
-  R[udp-agent,rtt]=$(ip netns exec "$ns1" ping -c 20 -i 0.05 -q -I "$pod1" "$pod2" | awk -F'/' '/^rtt/ {print $5}')
   for streams in 1 4; do
     before=$(engine_cpu_ticks)
     json=$(ip netns exec "$ns1" iperf3 -c "$pod2" -B "$pod1" -P "$streams" -t "$DURATION" -O 1 -J)
@@ -168,6 +168,7 @@ print(f'{end["bits_per_second"]/1e9:.2f} {end["bytes"]} {(int(sys.argv[3])-int(s
 PY
 )
   done
+  sleep 1; R[udp-agent,rtt]=$(ip netns exec "$ns1" ping -c 20 -i 0.05 -q -I "$pod1" "$pod2" | awk -F'/' '/^rtt/ {print $5}')
   echo "measured udp-agent: 1 stream ${R[udp-agent,g1]} Gbit/s, 4 streams ${R[udp-agent,g4]} Gbit/s, rtt ${R[udp-agent,rtt]} ms" >&2
   kill "$(cat "/tmp/ovl$$-iperf3-udp.pid")" 2>/dev/null || true; rm -f "/tmp/ovl$$-iperf3-udp.pid"
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true   # (SIGINT is ignored by background jobs) the demo stops its agents and deletes its lab

@@ -12,7 +12,7 @@ namespace Overlay.Encap.Tunnel;
 /// Runs one UDP tunnel engine until SIGTERM/SIGINT, in the network namespace the process was started in:
 /// <c>ip netns exec NS dotnet Overlay.Encap.Tunnel.dll --tun ovltun0 --local 198.18.0.1:8285 --peer 198.19.2.0/24=198.18.0.2:8285</c>.
 /// Options: <c>--offloads on|off</c> (TUN TSO + UDP GSO/GRO + coalescing; default on), <c>--queues N</c> (TUN queues, one
-/// worker each), <c>--icmp-source IP</c>. Prints "ready" when the TUN exists and the counters on exit.
+/// worker each), <c>--busy-poll MICROSECONDS</c> (default 50, 0 sleeps at once), <c>--icmp-source IP</c>. Prints "ready" when the TUN exists and the counters on exit.
 /// </summary>
 public static class Program
 {
@@ -23,6 +23,7 @@ public static class Program
         IPAddress? icmpSource = null;
         bool offloads = true;
         int queues = 1;
+        TimeSpan busyPoll = UdpTunnelOptions.DefaultBusyPoll;
         var peers = new List<(IPNetwork Subnet, IPEndPoint Endpoint)>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -34,6 +35,7 @@ public static class Program
                 case "--icmp-source": icmpSource = IPAddress.Parse(value); i++; break;
                 case "--offloads": offloads = value == "on"; i++; break;
                 case "--queues": queues = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); i++; break;
+                case "--busy-poll": busyPoll = TimeSpan.FromMicroseconds(int.Parse(value, System.Globalization.CultureInfo.InvariantCulture)); i++; break;
                 case "--peer":
                     string[] parts = value.Split('=');
                     peers.Add((IPNetwork.Parse(parts[0]), IPEndPoint.Parse(parts[1])));
@@ -73,6 +75,7 @@ public static class Program
             UdpReceiveOffload = offloads,
             CoalesceTcp = offloads,
             BatchSize = offloads ? 32 : 1,
+            BusyPoll = busyPoll,
         }, loggerFactory);
         foreach ((IPNetwork subnet, IPEndPoint endpoint) in peers)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Overlay.Encap;
 
 namespace Overlay.Backends.Udp;
 
@@ -15,8 +16,9 @@ public sealed class UdpBackendOptions
     public string DeviceName { get; set; } = DefaultDeviceName;
 
     /// <summary>
-    /// TUN queues, each with its own TUN→UDP worker thread (<c>IFF_MULTI_QUEUE</c> when more than one); the socket has one
-    /// UDP→TUN worker. Default: the processor count, at most 4.
+    /// TUN queues, each with its own worker thread (<c>IFF_MULTI_QUEUE</c> when more than one); the first queue's thread
+    /// also receives from the socket, and the TUN steers a flow's replies to the queue its packets were written to.
+    /// Default: the processor count, at most 4.
     /// </summary>
     public int Queues { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
@@ -29,6 +31,13 @@ public sealed class UdpBackendOptions
 
     /// <summary>Messages per <c>recvmmsg</c>/<c>sendmmsg</c> call (default 32; 1 disables batching).</summary>
     public int BatchSize { get; set; } = 32;
+
+    /// <summary>
+    /// How long a worker keeps checking for packets after its last one before it sleeps, yielding the processor
+    /// between checks (see <c>UdpTunnelOptions.BusyPoll</c>): replies arriving within it cost no wake-up. Default
+    /// 50 µs; zero sleeps at once (least CPU for sparse traffic); at most 10 ms.
+    /// </summary>
+    public TimeSpan BusyPoll { get; set; } = UdpTunnelOptions.DefaultBusyPoll;
 
     /// <summary>Creates the tunnel's meter (<c>Overlay.Encap</c>); null: a private meter of that name.</summary>
     public IMeterFactory? MeterFactory { get; set; }
@@ -44,5 +53,7 @@ public sealed class UdpBackendOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Queues, 1, nameof(Queues));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Queues, 256, nameof(Queues));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BusyPoll, TimeSpan.Zero, nameof(BusyPoll));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BusyPoll, TimeSpan.FromMilliseconds(10), nameof(BusyPoll));
     }
 }

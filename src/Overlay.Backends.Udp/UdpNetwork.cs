@@ -200,6 +200,7 @@ internal sealed class UdpNetwork : ReconcilingNetwork
                 UdpReceiveOffload = options.Offloads,
                 CoalesceTcp = options.Offloads,
                 BatchSize = options.BatchSize,
+                BusyPoll = options.BusyPoll,
                 MeterFactory = options.MeterFactory,
             }, loggerFactory);
             return (queues, tunnel, index);

@@ -59,7 +59,8 @@ public sealed record TunDeviceOptions
 /// that namespace and can then be used from any thread.
 /// </para>
 /// <para>The descriptor is non-blocking. <see cref="ReadAsync"/> and <see cref="WriteAsync"/> wait for readiness on
-/// a shared epoll thread, never on a pool thread; <see cref="Read(Span{byte}, CancellationToken)"/> blocks the calling
+/// a shared epoll thread, never on a pool thread (the descriptor is armed there only while an await is pending, so
+/// a queue read by a dedicated thread costs that shared thread nothing); <see cref="Read(Span{byte}, CancellationToken)"/> blocks the calling
 /// (dedicated) thread in <c>poll</c>. One reader and one writer per queue at a time.</para>
 /// </remarks>
 public sealed class TunDevice : IDisposable
@@ -103,6 +104,9 @@ public sealed class TunDevice : IDisposable
     internal int Fd => _fd.Fd;
 
     internal SafeFileDescriptor Handle => _fd;
+
+    /// <summary>The shared poller's view of this queue (tests check that an unawaited queue never wakes it).</summary>
+    internal FdReadiness Readiness => _readiness;
 
     /// <summary>The interface index in the namespace the device lives in (looked up in the calling thread's namespace).</summary>
     public int GetInterfaceIndex() => (int)Libc.IfNameToIndex(Name);
@@ -269,13 +273,12 @@ public sealed class TunDevice : IDisposable
         while (true)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            int observed = _readiness.ReadEvents;
             if (TryRead(buffer.Span, out int n))
             {
                 return n;
             }
 
-            await _readiness.WaitAsync(write: false, observed, cancellationToken).ConfigureAwait(false);
+            await _readiness.WaitAsync(write: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -348,13 +351,12 @@ public sealed class TunDevice : IDisposable
         while (true)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            int observed = _readiness.WriteEvents;
             if (TryWrite(packet.Span))
             {
                 return;
             }
 
-            await _readiness.WaitAsync(write: true, observed, cancellationToken).ConfigureAwait(false);
+            await _readiness.WaitAsync(write: true, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,7 +18,9 @@ namespace Overlay.Encap;
 /// </summary>
 /// <remarks>
 /// <para>
-/// One dedicated thread per TUN queue reads the TUN (TUN→UDP) and one reads the socket (UDP→TUN). With a TUN opened
+/// One dedicated thread per TUN queue reads the TUN (TUN→UDP); the first queue's thread also reads the socket
+/// (UDP→TUN), so a reply the kernel produces while that thread writes a request into the TUN is sent on by the same
+/// thread without another wake-up (the latency of a request/response exchange is dominated by wake-ups). With a TUN opened
 /// with <see cref="TunDeviceOptions.VirtioNetHeader"/> and <see cref="TunOffloads.TcpSegmentationIPv4"/>, TCP
 /// super-packets are segmented in user space and sent with UDP GSO; received datagrams (with UDP GRO) are coalesced
 /// back into super-packets. Each offload is probed and falls back cleanly, logged once.
@@ -45,6 +49,7 @@ public sealed class UdpTunnel : IAsyncDisposable
     private readonly uint _icmpSource;
     private readonly Meter _meter;
     private readonly List<WorkerCounters> _counters = [];
+    private readonly List<LoopAllocation> _loops = [];
     private readonly Lock _gate = new();
     private TaskCompletionSource? _completion;
     private volatile bool _stopping;
@@ -176,16 +181,20 @@ public sealed class UdpTunnel : IAsyncDisposable
             _completion = completion;
         }
 
-        _running = _queues.Length + 1;
+        _running = _queues.Length;
         Log.TunnelStarted(_logger, _queues[0].Name, LocalEndpoint, _queues.Length, _queues[0].Offloads, _gso, UsesUdpReceiveOffload, CoalescesTcp, _options.BatchSize);
         for (int i = 0; i < _queues.Length; i++)
         {
-            var worker = new EgressWorker(this, _queues[i], NewCounters());
-            StartThread($"ovl-tx{i}", worker.Run);
-        }
+            var egress = new EgressWorker(this, _queues[i], NewCounters());
+            IngressWorker? ingress = i == 0 ? new IngressWorker(this, _queues[0], NewCounters()) : null;
+            var loop = new LoopAllocation();
+            lock (_gate)
+            {
+                _loops.Add(loop);
+            }
 
-        var ingress = new IngressWorker(this, _queues[0], NewCounters());
-        StartThread("ovl-rx", ingress.Run);
+            StartThread($"ovl-q{i}", () => RunQueue(egress, ingress, loop));
+        }
 
         using (cancellationToken.UnsafeRegister(static s => ((UdpTunnel)s!).RequestStop(), this))
         {
@@ -274,12 +283,73 @@ public sealed class UdpTunnel : IAsyncDisposable
         return new UdpTunnelStatistics(values, drops);
     }
 
-    /// <summary>Per worker, the bytes allocated in its packet loop after warm-up (-1 while it runs, -2 if not measured); for the allocation guard in tests.</summary>
+    /// <summary>Per worker thread, the bytes allocated in its packet loop after warm-up (-1 while it runs, -2 if not measured); for the allocation guard in tests.</summary>
     internal long[] GetLoopAllocatedBytes()
     {
         lock (_gate)
         {
-            return [.. _counters.Select(c => Volatile.Read(ref c.LoopAllocatedBytes))];
+            return [.. _loops.Select(l => Volatile.Read(ref l.Bytes))];
+        }
+    }
+
+    /// <summary>
+    /// The packet loop of one TUN queue's thread. Queue 0's thread also serves the socket: an echo request written
+    /// into the TUN makes the kernel queue its reply on the same queue at once (the TUN steers a flow's replies to the
+    /// queue its packets came from), and this thread picks the reply up before it sleeps, so a request/response
+    /// exchange costs one thread wake-up per node instead of two, and no thread hands packets to another.
+    /// </summary>
+    // The packet path (this loop and the workers' Pump/Process/HandleMessage/Deliver/SendBatch) is compiled
+    // fully optimized at its first call: no tier-0 code or OSR warm-up for the first packets.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunQueue(EgressWorker egress, IngressWorker? ingress, LoopAllocation loop)
+    {
+        try
+        {
+            egress.Open();
+            ingress?.Open();
+            BindSystemCalls();
+            int tunFd = egress.Fd;
+            int sock = ingress is null ? -1 : _socket.Fd;
+            long busyPoll = (long)(_options.BusyPoll.TotalSeconds * Stopwatch.Frequency);
+            long lastPacket = 0;
+            long iterations = 0;
+            long allocatedBefore = 0;
+            while (!_stopping)
+            {
+                if (++iterations == WarmUpIterations)
+                {
+                    allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                }
+
+                int moved = egress.Pump();
+                if (ingress is not null)
+                {
+                    moved += ingress.Pump();
+                }
+
+                if (moved > 0)
+                {
+                    if (busyPoll > 0)
+                    {
+                        lastPacket = Stopwatch.GetTimestamp();
+                    }
+                }
+                else if (busyPoll > 0 && Stopwatch.GetTimestamp() - lastPacket < busyPoll)
+                {
+                    _ = Thread.Yield();
+                }
+                else
+                {
+                    _ = WaitReady(tunFd, Libc.POLLIN, sock);
+                }
+            }
+
+            Volatile.Write(ref loop.Bytes, iterations > WarmUpIterations ? GC.GetAllocatedBytesForCurrentThread() - allocatedBefore : -2);
+        }
+        finally
+        {
+            ingress?.Close();
+            egress.Close();
         }
     }
 
@@ -364,7 +434,9 @@ public sealed class UdpTunnel : IAsyncDisposable
         return [.. stats.Drops.Select(d => new Measurement<long>(d.Value, device, new KeyValuePair<string, object?>("reason", d.Key.ToString())))];
     }
 
-    private bool WaitReady(int fd, short events)
+    /// <summary>Sleeps until <paramref name="fd"/> has <paramref name="events"/>, <paramref name="socketFd"/> (if not -1) is readable, or the tunnel stops.</summary>
+    /// <returns><see langword="false"/> when the tunnel is stopping.</returns>
+    private bool WaitReady(int fd, short events, int socketFd = -1)
     {
         if (_stopping)
         {
@@ -373,10 +445,11 @@ public sealed class UdpTunnel : IAsyncDisposable
 
         unsafe
         {
-            Libc.PollFd* fds = stackalloc Libc.PollFd[2];
-            fds[0] = new Libc.PollFd { Fd = fd, Events = events };
-            fds[1] = new Libc.PollFd { Fd = _stop.Fd, Events = Libc.POLLIN };
-            _ = Libc.Poll(fds, 2, -1);
+            Libc.PollFd* fds = stackalloc Libc.PollFd[3];
+            fds[0] = new Libc.PollFd { Fd = _stop.Fd, Events = Libc.POLLIN };
+            fds[1] = new Libc.PollFd { Fd = fd, Events = events };
+            fds[2] = new Libc.PollFd { Fd = socketFd, Events = Libc.POLLIN };
+            _ = Libc.Poll(fds, socketFd < 0 ? 2u : 3u, -1);
         }
 
         return !_stopping;
@@ -414,6 +487,12 @@ public sealed class UdpTunnel : IAsyncDisposable
         _ = Marshal.GetLastPInvokeError();
     }
 
+    /// <summary>Bytes a worker thread allocated in its packet loop after the warm-up iterations (set when the loop ends; expected 0; -2 if the loop never got past the warm-up).</summary>
+    private sealed class LoopAllocation
+    {
+        public long Bytes = -1;
+    }
+
     /// <summary>Counters written by one worker thread only.</summary>
     internal sealed class WorkerCounters
     {
@@ -421,9 +500,6 @@ public sealed class UdpTunnel : IAsyncDisposable
         public static readonly int DropCount = Enum.GetValues<UdpTunnelDropReason>().Length;
         public readonly long[] Values = new long[ValueCount];
         public readonly long[] Drops = new long[DropCount];
-
-        /// <summary>Bytes the worker thread allocated in its packet loop after the warm-up iterations (set when the loop ends; expected 0; -2 if the loop never got past the warm-up).</summary>
-        public long LoopAllocatedBytes = -1;
 
         public void Drop(int reason, long count = 1) => Volatile.Write(ref Drops[reason], Drops[reason] + count);
 
@@ -444,6 +520,23 @@ public sealed class UdpTunnel : IAsyncDisposable
         private readonly UdpTunnel _tunnel;
         private readonly TunDevice _tun;
         private readonly WorkerCounters _counters;
+        private int _batch;
+        private bool _vnet;
+        private int _headroom;
+        private byte[]? _slots;
+        private byte[]? _segments;
+        private byte[]? _icmp;
+        private byte* _slotBase;
+        private byte* _segBase;
+        private Libc.MMsgHdr* _messages;
+        private Libc.IoVec* _iovs;
+        private Libc.SockAddrIn* _names;
+        private byte* _control;
+        private int _tunFd;
+        private int _sock;
+        private int _pending;
+        private bool _tunRef;
+        private bool _sockRef;
 
         public EgressWorker(UdpTunnel tunnel, TunDevice tun, WorkerCounters counters)
         {
@@ -452,150 +545,162 @@ public sealed class UdpTunnel : IAsyncDisposable
             _counters = counters;
         }
 
-        public void Run()
+        public int Fd => _tun.Fd;
+
+        /// <summary>Allocates the worker's buffers (pinned, so their addresses hold) and references the descriptors; on the worker thread.</summary>
+        public void Open()
         {
             UdpTunnel t = _tunnel;
-            int batch = t._options.BatchSize;
-            bool vnet = _tun.HasVirtioNetHeader;
-            int headroom = vnet ? VirtioNetHeader.Length : 0;
-            byte[] slots = GC.AllocateUninitializedArray<byte>(batch * SlotSize, pinned: true);
-            byte[] segments = GC.AllocateUninitializedArray<byte>(2 * (ushort.MaxValue + 1), pinned: true);
-            byte[] icmp = GC.AllocateUninitializedArray<byte>(IcmpDestinationUnreachable.MaximumLength, pinned: true);
-            int messageCount = Math.Max(batch, MaxSegmentsPerSend);
-            var messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.MMsgHdr)));
-            var iovs = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.IoVec)));
-            var names = (Libc.SockAddrIn*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.SockAddrIn)));
-            byte* control = (byte*)NativeMemory.AllocZeroed(32);
-            bool tunRef = false;
-            bool sockRef = false;
-            try
+            _batch = t._options.BatchSize;
+            _vnet = _tun.HasVirtioNetHeader;
+            _headroom = _vnet ? VirtioNetHeader.Length : 0;
+            _slots = GC.AllocateUninitializedArray<byte>(_batch * SlotSize, pinned: true);
+            _segments = GC.AllocateUninitializedArray<byte>(2 * (ushort.MaxValue + 1), pinned: true);
+            _icmp = GC.AllocateUninitializedArray<byte>(IcmpDestinationUnreachable.MaximumLength, pinned: true);
+            _slotBase = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_slots));
+            _segBase = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_segments));
+            int messageCount = Math.Max(_batch, MaxSegmentsPerSend);
+            _messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.MMsgHdr)));
+            _iovs = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.IoVec)));
+            _names = (Libc.SockAddrIn*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.SockAddrIn)));
+            _control = (byte*)NativeMemory.AllocZeroed(32);
+            _tun.Handle.DangerousAddRef(ref _tunRef);
+            t._socket.DangerousAddRef(ref _sockRef);
+            _tunFd = _tun.Fd;
+            _sock = t._socket.Fd;
+        }
+
+        /// <summary>
+        /// Reads the TUN queue until it is empty or one batch was moved, sending what it read; returns the number of
+        /// packets read (0: the queue was empty). Never blocks on the TUN.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public int Pump()
+        {
+            UdpTunnel t = _tunnel;
+            int moved = 0;
+            while (true)
             {
-                _tun.Handle.DangerousAddRef(ref tunRef);
-                t._socket.DangerousAddRef(ref sockRef);
-                int tunFd = _tun.Fd;
-                int sock = t._socket.Fd;
-                fixed (byte* slotBase = slots)
-                fixed (byte* segBase = segments)
+                byte* slot = _slotBase + (_pending * SlotSize);
+                nint n = Libc.Read(_tunFd, slot, SlotSize);
+                if (n < 0)
                 {
-                    int pending = 0;
-                    BindSystemCalls();
-                    long iterations = 0;
-                    long allocatedBefore = 0;
-                    while (!t._stopping)
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EINTR)
                     {
-                        if (++iterations == WarmUpIterations)
-                        {
-                            allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-                        }
-
-                        byte* slot = slotBase + (pending * SlotSize);
-                        nint n = Libc.Read(tunFd, slot, SlotSize);
-                        if (n < 0)
-                        {
-                            int errno = Marshal.GetLastPInvokeError();
-                            if (errno == Libc.EAGAIN)
-                            {
-                                if (pending > 0)
-                                {
-                                    SendBatch(sock, messages, pending);
-                                    pending = 0;
-                                }
-                                else
-                                {
-                                    t.WaitReady(tunFd, Libc.POLLIN);
-                                }
-
-                                continue;
-                            }
-
-                            if (errno == Libc.EINTR)
-                            {
-                                continue;
-                            }
-
-                            throw EncapException.FromErrno($"read {_tun.Name}", errno);
-                        }
-
-                        _counters.Add(TunReads, 1);
-                        if (n <= headroom)
-                        {
-                            continue;
-                        }
-
-                        var packet = new Span<byte>(slot + headroom, (int)n - headroom);
-                        int decision = t._forwarder.DecideEgress(packet, out UdpTunnelPeerTable.PeerEntry peer);
-                        if (decision >= 0)
-                        {
-                            _counters.Drop(decision);
-                            if (decision == (int)UdpTunnelDropReason.NoRoute && t._icmpSource != 0)
-                            {
-                                SendUnreachable(packet, icmp);
-                            }
-
-                            continue;
-                        }
-
-                        if (vnet)
-                        {
-                            VirtioNetHeader header = VirtioNetHeader.Read(new ReadOnlySpan<byte>(slot, VirtioNetHeader.Length));
-                            if (header.GsoType != VirtioGsoType.None)
-                            {
-                                if (pending > 0)
-                                {
-                                    SendBatch(sock, messages, pending);
-                                    pending = 0;
-                                }
-
-                                if (header.GsoType == VirtioGsoType.TcpV4 && header.GsoSize > 0)
-                                {
-                                    SendSuperPacket(sock, packet, header.GsoSize, peer, segBase, segments.Length, messages, iovs, names, control);
-                                }
-                                else
-                                {
-                                    _counters.Drop((int)UdpTunnelDropReason.BadOffload);
-                                }
-
-                                continue;
-                            }
-
-                            if (header.NeedsChecksum && !VirtioNetHeader.CompleteChecksum(packet, header.ChecksumStart, header.ChecksumOffset))
-                            {
-                                _counters.Drop((int)UdpTunnelDropReason.BadOffload);
-                                continue;
-                            }
-                        }
-
-                        SetMessage(messages, iovs, names, pending, slot + headroom, packet.Length, peer);
-                        _counters.Add(EgressPackets, 1);
-                        _counters.Add(EgressBytes, packet.Length);
-                        pending++;
-                        if (pending == batch)
-                        {
-                            SendBatch(sock, messages, pending);
-                            pending = 0;
-                        }
+                        continue;
                     }
 
-                    Volatile.Write(ref _counters.LoopAllocatedBytes, iterations > WarmUpIterations ? GC.GetAllocatedBytesForCurrentThread() - allocatedBefore : -2);
+                    if (errno != Libc.EAGAIN)
+                    {
+                        throw EncapException.FromErrno($"read {_tun.Name}", errno);
+                    }
+
+                    SendPending();
+                    return moved;
                 }
+
+                _counters.Add(TunReads, 1);
+                if (++moved >= _batch)
+                {
+                    // Bounded work per call, so the socket side of a shared thread is served too.
+                    Process(slot, (int)n);
+                    SendPending();
+                    return moved;
+                }
+
+                Process(slot, (int)n);
             }
-            finally
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Process(byte* slot, int n)
+        {
+            UdpTunnel t = _tunnel;
+            if (n <= _headroom)
             {
-                if (tunRef)
-                {
-                    _tun.Handle.DangerousRelease();
-                }
-
-                if (sockRef)
-                {
-                    t._socket.DangerousRelease();
-                }
-
-                NativeMemory.Free(messages);
-                NativeMemory.Free(iovs);
-                NativeMemory.Free(names);
-                NativeMemory.Free(control);
+                return;
             }
+
+            var packet = new Span<byte>(slot + _headroom, n - _headroom);
+            int decision = t._forwarder.DecideEgress(packet, out UdpTunnelPeerTable.PeerEntry peer);
+            if (decision >= 0)
+            {
+                _counters.Drop(decision);
+                if (decision == (int)UdpTunnelDropReason.NoRoute && t._icmpSource != 0)
+                {
+                    SendUnreachable(packet, _icmp!);
+                }
+
+                return;
+            }
+
+            if (_vnet)
+            {
+                VirtioNetHeader header = VirtioNetHeader.Read(new ReadOnlySpan<byte>(slot, VirtioNetHeader.Length));
+                if (header.GsoType != VirtioGsoType.None)
+                {
+                    SendPending();
+                    if (header.GsoType == VirtioGsoType.TcpV4 && header.GsoSize > 0)
+                    {
+                        SendSuperPacket(_sock, packet, header.GsoSize, peer, _segBase, _segments!.Length, _messages, _iovs, _names, _control);
+                    }
+                    else
+                    {
+                        _counters.Drop((int)UdpTunnelDropReason.BadOffload);
+                    }
+
+                    return;
+                }
+
+                if (header.NeedsChecksum && !VirtioNetHeader.CompleteChecksum(packet, header.ChecksumStart, header.ChecksumOffset))
+                {
+                    _counters.Drop((int)UdpTunnelDropReason.BadOffload);
+                    return;
+                }
+            }
+
+            SetMessage(_messages, _iovs, _names, _pending, slot + _headroom, packet.Length, peer);
+            _counters.Add(EgressPackets, 1);
+            _counters.Add(EgressBytes, packet.Length);
+            if (++_pending == _batch)
+            {
+                SendPending();
+            }
+        }
+
+        private void SendPending()
+        {
+            if (_pending > 0)
+            {
+                SendBatch(_sock, _messages, _pending);
+                _pending = 0;
+            }
+        }
+
+        /// <summary>Releases what <see cref="Open"/> took; on the worker thread, also after a failure.</summary>
+        public void Close()
+        {
+            if (_tunRef)
+            {
+                _tun.Handle.DangerousRelease();
+                _tunRef = false;
+            }
+
+            if (_sockRef)
+            {
+                _tunnel._socket.DangerousRelease();
+                _sockRef = false;
+            }
+
+            NativeMemory.Free(_messages);
+            NativeMemory.Free(_iovs);
+            NativeMemory.Free(_names);
+            NativeMemory.Free(_control);
+            _messages = null;
+            _iovs = null;
+            _names = null;
+            _control = null;
         }
 
         private static void SetMessage(Libc.MMsgHdr* messages, Libc.IoVec* iovs, Libc.SockAddrIn* names, int index, byte* data, int length, in UdpTunnelPeerTable.PeerEntry peer)
@@ -615,6 +720,7 @@ public sealed class UdpTunnel : IAsyncDisposable
             h.Flags = 0;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void SendBatch(int sock, Libc.MMsgHdr* messages, int count)
         {
             int sent = 0;
@@ -775,6 +881,15 @@ public sealed class UdpTunnel : IAsyncDisposable
         private readonly TunDevice _tun;
         private readonly WorkerCounters _counters;
         private readonly TcpCoalescer? _coalescer;
+        private int _batch;
+        private byte[]? _buffers;
+        private Libc.MMsgHdr* _messages;
+        private Libc.IoVec* _iovs;
+        private Libc.SockAddrIn* _names;
+        private byte* _controls;
+        private int _sock;
+        private bool _tunRef;
+        private bool _sockRef;
 
         public IngressWorker(UdpTunnel tunnel, TunDevice tun, WorkerCounters counters)
         {
@@ -784,100 +899,94 @@ public sealed class UdpTunnel : IAsyncDisposable
             _coalescer = tunnel.CoalescesTcp ? new TcpCoalescer() : null;
         }
 
-        public void Run()
+        /// <summary>Allocates the worker's buffers and references the descriptors; on the worker thread.</summary>
+        public void Open()
         {
             UdpTunnel t = _tunnel;
-            int batch = t._options.BatchSize;
-            byte[] buffers = GC.AllocateUninitializedArray<byte>(batch * ReceiveBufferSize, pinned: true);
-            var messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(batch * sizeof(Libc.MMsgHdr)));
-            var iovs = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(batch * sizeof(Libc.IoVec)));
-            var names = (Libc.SockAddrIn*)NativeMemory.AllocZeroed((nuint)(batch * sizeof(Libc.SockAddrIn)));
-            byte* controls = (byte*)NativeMemory.AllocZeroed((nuint)(batch * ControlSize));
-            bool tunRef = false;
-            bool sockRef = false;
-            try
+            _batch = t._options.BatchSize;
+            _buffers = GC.AllocateUninitializedArray<byte>(_batch * ReceiveBufferSize, pinned: true);
+            _messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(_batch * sizeof(Libc.MMsgHdr)));
+            _iovs = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(_batch * sizeof(Libc.IoVec)));
+            _names = (Libc.SockAddrIn*)NativeMemory.AllocZeroed((nuint)(_batch * sizeof(Libc.SockAddrIn)));
+            _controls = (byte*)NativeMemory.AllocZeroed((nuint)(_batch * ControlSize));
+            _tun.Handle.DangerousAddRef(ref _tunRef);
+            t._socket.DangerousAddRef(ref _sockRef);
+            _sock = t._socket.Fd;
+            byte* bufferBase = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffers));
+            for (int i = 0; i < _batch; i++)
             {
-                _tun.Handle.DangerousAddRef(ref tunRef);
-                t._socket.DangerousAddRef(ref sockRef);
-                int sock = t._socket.Fd;
-                fixed (byte* bufferBase = buffers)
-                {
-                    for (int i = 0; i < batch; i++)
-                    {
-                        iovs[i].Base = bufferBase + ((long)i * ReceiveBufferSize);
-                        iovs[i].Length = ReceiveBufferSize;
-                        messages[i].Header.Iov = &iovs[i];
-                        messages[i].Header.IovLength = 1;
-                        messages[i].Header.Name = &names[i];
-                        messages[i].Header.Control = controls + (i * ControlSize);
-                    }
-
-                    BindSystemCalls();
-                    long iterations = 0;
-                    long allocatedBefore = 0;
-                    while (!t._stopping)
-                    {
-                        if (++iterations == WarmUpIterations)
-                        {
-                            allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-                        }
-
-                        for (int i = 0; i < batch; i++)
-                        {
-                            messages[i].Header.NameLength = (uint)sizeof(Libc.SockAddrIn);
-                            messages[i].Header.ControlLength = ControlSize;
-                            messages[i].Header.Flags = 0;
-                        }
-
-                        int n = Libc.RecvMMsg(sock, messages, (uint)batch, Libc.MSG_DONTWAIT, null);
-                        if (n < 0)
-                        {
-                            int errno = Marshal.GetLastPInvokeError();
-                            if (errno == Libc.EAGAIN)
-                            {
-                                t.WaitReady(sock, Libc.POLLIN);
-                                continue;
-                            }
-
-                            if (errno == Libc.EINTR)
-                            {
-                                continue;
-                            }
-
-                            throw EncapException.FromErrno("recvmmsg", errno);
-                        }
-
-                        _counters.Add(ReceiveCalls, 1);
-                        for (int i = 0; i < n; i++)
-                        {
-                            HandleMessage(ref messages[i], (byte*)iovs[i].Base, names[i]);
-                        }
-
-                        Flush();
-                    }
-
-                    Volatile.Write(ref _counters.LoopAllocatedBytes, iterations > WarmUpIterations ? GC.GetAllocatedBytesForCurrentThread() - allocatedBefore : -2);
-                }
-            }
-            finally
-            {
-                if (tunRef)
-                {
-                    _tun.Handle.DangerousRelease();
-                }
-
-                if (sockRef)
-                {
-                    t._socket.DangerousRelease();
-                }
-
-                NativeMemory.Free(messages);
-                NativeMemory.Free(iovs);
-                NativeMemory.Free(names);
-                NativeMemory.Free(controls);
+                _iovs[i].Base = bufferBase + ((long)i * ReceiveBufferSize);
+                _iovs[i].Length = ReceiveBufferSize;
+                _messages[i].Header.Iov = &_iovs[i];
+                _messages[i].Header.IovLength = 1;
+                _messages[i].Header.Name = &_names[i];
+                _messages[i].Header.Control = _controls + (i * ControlSize);
             }
         }
 
+        /// <summary>Receives one batch of datagrams and delivers them into the TUN; returns how many (0: none waiting). Never blocks.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public int Pump()
+        {
+            Libc.MMsgHdr* messages = _messages;
+            for (int i = 0; i < _batch; i++)
+            {
+                messages[i].Header.NameLength = (uint)sizeof(Libc.SockAddrIn);
+                messages[i].Header.ControlLength = ControlSize;
+                messages[i].Header.Flags = 0;
+            }
+
+            int n;
+            while ((n = Libc.RecvMMsg(_sock, messages, (uint)_batch, Libc.MSG_DONTWAIT, null)) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Libc.EAGAIN)
+                {
+                    return 0;
+                }
+
+                if (errno != Libc.EINTR)
+                {
+                    throw EncapException.FromErrno("recvmmsg", errno);
+                }
+            }
+
+            _counters.Add(ReceiveCalls, 1);
+            for (int i = 0; i < n; i++)
+            {
+                HandleMessage(ref messages[i], (byte*)_iovs[i].Base, _names[i]);
+            }
+
+            Flush();
+            return n;
+        }
+
+        /// <summary>Releases what <see cref="Open"/> took; on the worker thread, also after a failure.</summary>
+        public void Close()
+        {
+            if (_tunRef)
+            {
+                _tun.Handle.DangerousRelease();
+                _tunRef = false;
+            }
+
+            if (_sockRef)
+            {
+                _tunnel._socket.DangerousRelease();
+                _sockRef = false;
+            }
+
+            NativeMemory.Free(_messages);
+            NativeMemory.Free(_iovs);
+            NativeMemory.Free(_names);
+            NativeMemory.Free(_controls);
+            _messages = null;
+            _iovs = null;
+            _names = null;
+            _controls = null;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void HandleMessage(ref Libc.MMsgHdr message, byte* data, in Libc.SockAddrIn name)
         {
             int length = (int)message.Length;
@@ -919,6 +1028,7 @@ public sealed class UdpTunnel : IAsyncDisposable
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Deliver(Span<byte> datagram, uint sender)
         {
             int decision = _tunnel._forwarder.DecideIngress(datagram, sender);

@@ -56,6 +56,17 @@ public sealed class UdpBackendTests
         Assert.Equal("flannel%d", options.DeviceName);
         Assert.True(options.Offloads);
         Assert.InRange(options.Queues, 1, 4);
+        Assert.Equal(Overlay.Encap.UdpTunnelOptions.DefaultBusyPoll, options.BusyPoll);
+    }
+
+    [Fact]
+    public async Task Negative_busy_poll_is_rejected_naming_the_option()
+    {
+        const string NetConf = "{\"Network\":\"198.19.0.0/16\",\"Backend\":{\"Type\":\"udp\"}}";
+        using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse(NetConf));
+        var backend = new UdpBackend(new UdpBackendOptions { BusyPoll = TimeSpan.FromMicroseconds(-1) });
+        ArgumentOutOfRangeException e = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => backend.RegisterNetworkAsync(Registration(NetConf, registry), TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(nameof(UdpBackendOptions.BusyPoll), e.ParamName);
     }
 
     [Fact]

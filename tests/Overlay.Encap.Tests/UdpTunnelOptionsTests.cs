@@ -13,7 +13,20 @@ public sealed class UdpTunnelOptionsTests
         Assert.True(o.UdpSegmentationOffload && o.UdpReceiveOffload && o.CoalesceTcp);
         Assert.Equal(32, o.BatchSize);
         Assert.Null(o.LocalOverlayAddress);
+        Assert.Equal(TimeSpan.FromMicroseconds(50), o.BusyPoll);
         o.Validate();
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(10_001)]
+    public void Busy_poll_outside_zero_to_ten_milliseconds_is_rejected_by_name(int microseconds)
+    {
+        var o = new UdpTunnelOptions { BusyPoll = TimeSpan.FromMicroseconds(microseconds) };
+        ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(o.Validate);
+        Assert.Equal(nameof(UdpTunnelOptions.BusyPoll), e.ParamName);
+        new UdpTunnelOptions { BusyPoll = TimeSpan.Zero }.Validate();
+        new UdpTunnelOptions { BusyPoll = TimeSpan.FromMilliseconds(10) }.Validate();
     }
 
     [Theory]

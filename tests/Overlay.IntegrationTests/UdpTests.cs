@@ -361,11 +361,11 @@ public sealed class UdpTests : IAsyncLifetime
         return stdout.Contains($":{Port}", StringComparison.Ordinal);
     }
 
-    /// <summary>This process's engine threads (Overlay.Encap names them ovl-tx&lt;n&gt; and ovl-rx).</summary>
+    /// <summary>This process's engine threads (Overlay.Encap names them ovl-q&lt;n&gt;, one per TUN queue).</summary>
     private static List<string> EngineThreads() =>
         [.. Directory.GetDirectories("/proc/self/task")
             .Select(t => { try { return File.ReadAllText(Path.Combine(t, "comm")).Trim(); } catch (IOException) { return ""; } })
-            .Where(n => n.StartsWith("ovl-tx", StringComparison.Ordinal) || n == "ovl-rx")];
+            .Where(n => n.StartsWith("ovl-q", StringComparison.Ordinal))];
 
     private static long Counter(LabAgent agent, string name) => agent.Network.Peers is { Count: > 0 } peers ? peers[0].Counters?[name] ?? 0 : 0;
 

@@ -5,9 +5,14 @@ using Overlay.Encap.Internal.Interop;
 namespace Overlay.Encap.Internal;
 
 /// <summary>
-/// Readiness notifications for non-blocking descriptors that are not sockets (TUN fds): one dedicated
-/// background thread in <c>epoll_wait</c>, edge-triggered, so async reads and writes never block pool threads.
+/// Readiness notifications for non-blocking descriptors that are not sockets (TUN fds): one dedicated background
+/// thread in <c>epoll_wait</c>, so async reads and writes never block pool threads.
 /// </summary>
+/// <remarks>
+/// A descriptor is armed only while somebody awaits it, level-triggered and one-shot (<c>EPOLLONESHOT</c>): a TUN
+/// queue served by the engine's own threads (which wait in <c>poll</c>) never wakes this thread, so the packet path
+/// pays for no extra thread wake-up, and an await that starts when the descriptor is already ready completes at once.
+/// </remarks>
 internal sealed unsafe class FdPoller
 {
     private static readonly Lazy<FdPoller> s_instance = new(() => new FdPoller());
@@ -28,30 +33,31 @@ internal sealed unsafe class FdPoller
 
     public static FdPoller Instance => s_instance.Value;
 
+    /// <summary>Creates the readiness of <paramref name="fd"/>; nothing is registered with epoll until the first wait.</summary>
     public FdReadiness Register(int fd)
     {
-        var readiness = new FdReadiness();
+        var readiness = new FdReadiness(this, fd);
         _registrations[fd] = readiness;
-        byte* ev = stackalloc byte[16];
-        Libc.WriteEpollEvent(ev, Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLET, (ulong)fd);
-        if (Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_ADD, fd, ev) != 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            _registrations.TryRemove(fd, out _);
-            throw EncapException.FromErrno("epoll_ctl", errno);
-        }
-
         return readiness;
     }
 
     public void Unregister(int fd)
     {
-        _ = Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_DEL, fd, null);
         if (_registrations.TryRemove(fd, out FdReadiness? readiness))
         {
             readiness.Close();
         }
     }
+
+    /// <summary>Adds or re-arms <paramref name="fd"/> for <paramref name="events"/>, one-shot; returns 0 or an errno.</summary>
+    internal int Arm(int fd, uint events, bool add)
+    {
+        byte* ev = stackalloc byte[16];
+        Libc.WriteEpollEvent(ev, events | Libc.EPOLLONESHOT, (ulong)fd);
+        return Libc.EpollCtl(_epoll, add ? Libc.EPOLL_CTL_ADD : Libc.EPOLL_CTL_MOD, fd, ev) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    internal void Remove(int fd) => _ = Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_DEL, fd, null);
 
     private void Run()
     {
@@ -73,62 +79,124 @@ internal sealed unsafe class FdPoller
     }
 }
 
-/// <summary>Edge-triggered readiness of one descriptor, with one reader and one writer waiting at most.</summary>
+/// <summary>The readiness of one descriptor, with one reader and one writer waiting at most.</summary>
 internal sealed class FdReadiness
 {
-    private int _readEvents;
-    private int _writeEvents;
+    private readonly FdPoller _poller;
+    private readonly int _fd;
+    private readonly Lock _lock = new();
     private TaskCompletionSource? _readWaiter;
     private TaskCompletionSource? _writeWaiter;
-    private volatile bool _closed;
+    private bool _added;
+    private bool _closed;
+    private long _signals;
 
-    public int ReadEvents => Volatile.Read(ref _readEvents);
-
-    public int WriteEvents => Volatile.Read(ref _writeEvents);
-
-    public void Signal(uint mask)
+    public FdReadiness(FdPoller poller, int fd)
     {
-        if ((mask & (Libc.EPOLLIN | Libc.EPOLLERR | Libc.EPOLLHUP)) != 0)
-        {
-            Interlocked.Increment(ref _readEvents);
-            Interlocked.Exchange(ref _readWaiter, null)?.TrySetResult();
-        }
-
-        if ((mask & (Libc.EPOLLOUT | Libc.EPOLLERR | Libc.EPOLLHUP)) != 0)
-        {
-            Interlocked.Increment(ref _writeEvents);
-            Interlocked.Exchange(ref _writeWaiter, null)?.TrySetResult();
-        }
+        _poller = poller;
+        _fd = fd;
     }
 
-    public Task WaitAsync(bool write, int observedEvents, CancellationToken cancellationToken)
+    /// <summary>How many events the poller thread delivered for this descriptor (for tests: an unawaited descriptor gets none).</summary>
+    public long Signals => Volatile.Read(ref _signals);
+
+    /// <summary>
+    /// Waits until the descriptor is readable (or writable). Level-triggered: if it already is when the wait is armed,
+    /// the task completes at once, so a caller may try its operation, see EAGAIN, and then wait without a lost wake-up.
+    /// </summary>
+    public Task WaitAsync(bool write, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
         var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (write)
+        lock (_lock)
         {
-            Volatile.Write(ref _writeWaiter, tcs);
-            if (WriteEvents != observedEvents)
+            ObjectDisposedException.ThrowIf(_closed, typeof(TunDevice));
+            if (write)
             {
-                tcs.TrySetResult();
+                _writeWaiter = tcs;
             }
-        }
-        else
-        {
-            Volatile.Write(ref _readWaiter, tcs);
-            if (ReadEvents != observedEvents)
+            else
             {
-                tcs.TrySetResult();
+                _readWaiter = tcs;
+            }
+
+            int errno = ArmLocked();
+            if (errno != 0)
+            {
+                if (write)
+                {
+                    _writeWaiter = null;
+                }
+                else
+                {
+                    _readWaiter = null;
+                }
+
+                throw EncapException.FromErrno("epoll_ctl", errno);
             }
         }
 
         return tcs.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>Called by the poller thread; the one-shot event disarmed the descriptor, so the other direction is re-armed if awaited.</summary>
+    public void Signal(uint mask)
+    {
+        TaskCompletionSource? reader = null;
+        TaskCompletionSource? writer = null;
+        Interlocked.Increment(ref _signals);
+        lock (_lock)
+        {
+            if ((mask & (Libc.EPOLLIN | Libc.EPOLLERR | Libc.EPOLLHUP)) != 0)
+            {
+                (reader, _readWaiter) = (_readWaiter, null);
+            }
+
+            if ((mask & (Libc.EPOLLOUT | Libc.EPOLLERR | Libc.EPOLLHUP)) != 0)
+            {
+                (writer, _writeWaiter) = (_writeWaiter, null);
+            }
+
+            if (!_closed && (_readWaiter is not null || _writeWaiter is not null) && ArmLocked() != 0)
+            {
+                // Re-arming failed (the descriptor is going away): let the remaining waiter retry its operation.
+                (reader, _readWaiter) = (reader ?? _readWaiter, null);
+                (writer, _writeWaiter) = (writer ?? _writeWaiter, null);
+            }
+        }
+
+        reader?.TrySetResult();
+        writer?.TrySetResult();
+    }
+
     public void Close()
     {
-        _closed = true;
-        Interlocked.Exchange(ref _readWaiter, null)?.TrySetException(new ObjectDisposedException(nameof(TunDevice)));
-        Interlocked.Exchange(ref _writeWaiter, null)?.TrySetException(new ObjectDisposedException(nameof(TunDevice)));
+        TaskCompletionSource? reader;
+        TaskCompletionSource? writer;
+        lock (_lock)
+        {
+            _closed = true;
+            if (_added)
+            {
+                _poller.Remove(_fd);
+            }
+
+            (reader, _readWaiter) = (_readWaiter, null);
+            (writer, _writeWaiter) = (_writeWaiter, null);
+        }
+
+        reader?.TrySetException(new ObjectDisposedException(nameof(TunDevice)));
+        writer?.TrySetException(new ObjectDisposedException(nameof(TunDevice)));
+    }
+
+    private int ArmLocked()
+    {
+        uint events = (_readWaiter is null ? 0 : Libc.EPOLLIN) | (_writeWaiter is null ? 0 : Libc.EPOLLOUT);
+        int errno = _poller.Arm(_fd, events, add: !_added);
+        if (errno == 0)
+        {
+            _added = true;
+        }
+
+        return errno;
     }
 }

@@ -111,4 +111,46 @@ public sealed class TunDeviceTests
         tun.Dispose();
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await tun.ReadAsync(new byte[10], TestContext.Current.CancellationToken));
     }
+    [Fact]
+    public async Task Queue_read_by_its_own_thread_never_wakes_the_shared_poller()
+    {
+        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var ns = TestNamespace.Create();
+        Assert.Equal(0, ns.Exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1").ExitCode); // no MLD/RS packets in the queue
+        using TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun4" }));
+        ns.Ip("addr", "add", "198.19.4.1/24", "dev", "ovltun4");
+        ns.Ip("link", "set", "ovltun4", "up");
+
+        // Packets queue up on a queue nobody awaits (the engine's case: its threads wait in poll): the poller is never told.
+        (int exit, string output, _) = ns.Exec("ping", "-c", "5", "-i", "0.01", "-W", "1", "198.19.4.2");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("5 packets transmitted", output, StringComparison.Ordinal);
+        Assert.Equal(0, tun.Readiness.Signals);
+
+        // Armed while a packet is already queued (level-triggered): the wait completes at once, no wake-up is lost.
+        await tun.Readiness.WaitAsync(write: false, ct).WaitAsync(TimeSpan.FromSeconds(10), ct);
+        Assert.Equal(1, tun.Readiness.Signals);
+
+        // Drain, then an awaited read gets the next packet through one more event.
+        byte[] buffer = new byte[2000];
+        while (tun.TryRead(buffer, out _))
+        {
+        }
+
+        ValueTask<int> read = tun.ReadAsync(buffer, ct);
+        Task<(int ExitCode, string Output, string Error)> ping = Task.Run(() => ns.Exec("ping", "-c", "1", "-W", "1", "198.19.4.3"), ct);
+        int n = await read.AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct);
+        Assert.Equal(IPv4Validation.Valid, IPv4Header.Validate(buffer.AsSpan(0, n)));
+        await ping;
+        Assert.Equal(2, tun.Readiness.Signals);
+
+        // A write never has to wait on an idle queue, so the poller stays out of it as well.
+        while (tun.TryRead(buffer, out _))
+        {
+        }
+
+        await tun.WriteAsync(buffer.AsMemory(0, n), ct);
+        Assert.Equal(2, tun.Readiness.Signals);
+    }
 }

@@ -176,12 +176,13 @@ public sealed class UdpTunnelEndToEndTests
         ];
         Assert.All(ingressReasons, r => Assert.True(sb.Drops[r] == 0, $"{r}: {sb.Drops[r]}"));
         Assert.Equal(0, sa.Drops[UdpTunnelDropReason.SendFailed] + sa.Drops[UdpTunnelDropReason.BadOffload]);
-        // In steady state the workers' packet loops allocated nothing while 100 MB went through them (-2: a worker,
-        // such as an idle second TUN queue, that never got past its warm-up iterations).
+        // In steady state the worker threads' packet loops allocated nothing while 100 MB went through them (-2: a
+        // thread, such as an idle second TUN queue's, that never got past its warm-up iterations). Each tunnel has at
+        // least its queue-0 thread, which moves both directions.
         await a.Tunnel.DisposeAsync();
         await b.Tunnel.DisposeAsync();
         long[] allocated = [.. a.Tunnel.GetLoopAllocatedBytes(), .. b.Tunnel.GetLoopAllocatedBytes()];
-        Assert.True(allocated.Count(x => x >= 0) >= 4, string.Join(",", allocated));
+        Assert.True(allocated.Count(x => x >= 0) >= 2, string.Join(",", allocated));
         // A loop may still see a one-time runtime allocation after its warm-up (tier-up/OSR of the hot loop,
         // lazily created thread state) when the machine is loaded; per-packet allocation over ~70,000 packets
         // would show as megabytes. The exact zero per operation is asserted by the unit allocation guard.

@@ -7,10 +7,12 @@ internal static unsafe partial class Libc
     internal const int EPOLL_CLOEXEC = 0x80000;
     internal const int EPOLL_CTL_ADD = 1;
     internal const int EPOLL_CTL_DEL = 2;
+    internal const int EPOLL_CTL_MOD = 3;
     internal const uint EPOLLIN = 0x001;
     internal const uint EPOLLOUT = 0x004;
     internal const uint EPOLLERR = 0x008;
     internal const uint EPOLLHUP = 0x010;
+    internal const uint EPOLLONESHOT = 0x4000_0000;
     internal const uint EPOLLET = 0x8000_0000;
 
     /// <summary>sizeof(struct epoll_event): packed (12) on x86-64, naturally aligned (16) elsewhere.</summary>
