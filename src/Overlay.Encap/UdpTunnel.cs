@@ -314,6 +314,7 @@ public sealed class UdpTunnel : IAsyncDisposable
             long lastPacket = 0;
             long iterations = 0;
             long allocatedBefore = 0;
+            int ready = TunReady | SocketReady;
             while (!_stopping)
             {
                 if (++iterations == WarmUpIterations)
@@ -321,14 +322,22 @@ public sealed class UdpTunnel : IAsyncDisposable
                     allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 }
 
-                int moved = egress.Pump();
-                if (ingress is not null)
+                // Only the side poll reported ready is tried first: after a sleep, the packet that woke the thread is
+                // handled before any other system call (the first calls after idle are the slow ones).
+                int moved = 0;
+                if ((ready & TunReady) != 0)
+                {
+                    moved += egress.Pump();
+                }
+
+                if (ingress is not null && (ready & SocketReady) != 0)
                 {
                     moved += ingress.Pump();
                 }
 
                 if (moved > 0)
                 {
+                    ready = TunReady | SocketReady;
                     if (busyPoll > 0)
                     {
                         lastPacket = Stopwatch.GetTimestamp();
@@ -337,10 +346,11 @@ public sealed class UdpTunnel : IAsyncDisposable
                 else if (busyPoll > 0 && Stopwatch.GetTimestamp() - lastPacket < busyPoll)
                 {
                     _ = Thread.Yield();
+                    ready = PollQueue(tunFd, sock, timeout: 0);
                 }
                 else
                 {
-                    _ = WaitReady(tunFd, Libc.POLLIN, sock);
+                    ready = PollQueue(tunFd, sock, timeout: -1);
                 }
             }
 
@@ -434,9 +444,27 @@ public sealed class UdpTunnel : IAsyncDisposable
         return [.. stats.Drops.Select(d => new Measurement<long>(d.Value, device, new KeyValuePair<string, object?>("reason", d.Key.ToString())))];
     }
 
-    /// <summary>Sleeps until <paramref name="fd"/> has <paramref name="events"/>, <paramref name="socketFd"/> (if not -1) is readable, or the tunnel stops.</summary>
+    private const int TunReady = 1;
+    private const int SocketReady = 2;
+
+    /// <summary>Polls a queue thread's TUN queue and (if not -1) the socket for input, and the stop event; returns <see cref="TunReady"/> | <see cref="SocketReady"/>.</summary>
+    private unsafe int PollQueue(int tunFd, int socketFd, int timeout)
+    {
+        Libc.PollFd* fds = stackalloc Libc.PollFd[3];
+        fds[0] = new Libc.PollFd { Fd = _stop.Fd, Events = Libc.POLLIN };
+        fds[1] = new Libc.PollFd { Fd = tunFd, Events = Libc.POLLIN };
+        fds[2] = new Libc.PollFd { Fd = socketFd, Events = Libc.POLLIN };
+        if (Libc.Poll(fds, socketFd < 0 ? 2u : 3u, timeout) <= 0)
+        {
+            return timeout == 0 ? 0 : TunReady | SocketReady;   // EINTR: look at both
+        }
+
+        return (fds[1].REvents != 0 ? TunReady : 0) | (socketFd >= 0 && fds[2].REvents != 0 ? SocketReady : 0);
+    }
+
+    /// <summary>Sleeps until <paramref name="fd"/> has <paramref name="events"/> or the tunnel stops.</summary>
     /// <returns><see langword="false"/> when the tunnel is stopping.</returns>
-    private bool WaitReady(int fd, short events, int socketFd = -1)
+    private bool WaitReady(int fd, short events)
     {
         if (_stopping)
         {
@@ -445,11 +473,10 @@ public sealed class UdpTunnel : IAsyncDisposable
 
         unsafe
         {
-            Libc.PollFd* fds = stackalloc Libc.PollFd[3];
+            Libc.PollFd* fds = stackalloc Libc.PollFd[2];
             fds[0] = new Libc.PollFd { Fd = _stop.Fd, Events = Libc.POLLIN };
             fds[1] = new Libc.PollFd { Fd = fd, Events = events };
-            fds[2] = new Libc.PollFd { Fd = socketFd, Events = Libc.POLLIN };
-            _ = Libc.Poll(fds, socketFd < 0 ? 2u : 3u, -1);
+            _ = Libc.Poll(fds, 2, -1);
         }
 
         return !_stopping;
