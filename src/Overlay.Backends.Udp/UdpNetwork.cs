@@ -78,7 +78,11 @@ internal sealed class UdpNetwork : ReconcilingNetwork
 
     internal UdpPeerObjectKind PeerKind { get; }
 
-    /// <summary>The peers' statuses, each with the tunnel's counters (the engine counts per node, not per peer).</summary>
+    /// <summary>
+    /// The peers' statuses, each with its own counters (<c>peer.egress_packets</c>, <c>peer.egress_bytes</c>,
+    /// <c>peer.ingress_packets</c>, <c>peer.ingress_bytes</c>, <c>peer.drops</c>) and the node's tunnel totals
+    /// (<c>tunnel.*</c>, with drops by reason, including those no peer can be blamed for).
+    /// </summary>
     public override IReadOnlyList<PeerStatus> Peers
     {
         get
@@ -89,13 +93,17 @@ internal sealed class UdpNetwork : ReconcilingNetwork
                 return peers;
             }
 
-            IReadOnlyDictionary<string, long> counters = CountersOf(_tunnel.GetStatistics());
-            return [.. peers.Select(p => p with { Counters = counters })];
+            UdpTunnelStatistics totals = _tunnel.GetStatistics();
+            return [.. peers.Select(p => p with { Counters = CountersOf(totals, p.Subnet is { } subnet ? _tunnel.Peers.GetStatistics(subnet) : null) })];
         }
     }
 
-    /// <summary>The tunnel's counters under stable names (<c>tunnel.egress_packets</c>, <c>tunnel.drops.UnknownSender</c>, …).</summary>
-    internal static IReadOnlyDictionary<string, long> CountersOf(UdpTunnelStatistics s)
+    /// <summary>
+    /// A peer's counters and the tunnel's totals under stable names (<c>peer.ingress_bytes</c>,
+    /// <c>tunnel.egress_packets</c>, <c>tunnel.drops.UnknownSender</c>, …); the <c>peer.*</c> names are missing while
+    /// the peer is not in the engine's table.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, long> CountersOf(UdpTunnelStatistics s, UdpTunnelPeerStatistics? peer = null)
     {
         var d = new Dictionary<string, long>(StringComparer.Ordinal)
         {
@@ -108,6 +116,15 @@ internal sealed class UdpNetwork : ReconcilingNetwork
         foreach (KeyValuePair<UdpTunnelDropReason, long> drop in s.Drops)
         {
             d["tunnel.drops." + drop.Key] = drop.Value;
+        }
+
+        if (peer is not null)
+        {
+            d["peer.egress_packets"] = peer.EgressPackets;
+            d["peer.egress_bytes"] = peer.EgressBytes;
+            d["peer.ingress_packets"] = peer.IngressPackets;
+            d["peer.ingress_bytes"] = peer.IngressBytes;
+            d["peer.drops"] = peer.Drops;
         }
 
         return d.ToFrozenDictionary(StringComparer.Ordinal);

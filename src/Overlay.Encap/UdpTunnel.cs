@@ -558,6 +558,7 @@ public sealed class UdpTunnel : IAsyncDisposable
         private Libc.MMsgHdr* _messages;
         private Libc.IoVec* _iovs;
         private Libc.SockAddrIn* _names;
+        private UdpTunnelPeerTable.PeerCounters?[] _messagePeers = [];
         private byte* _control;
         private int _tunFd;
         private int _sock;
@@ -590,6 +591,7 @@ public sealed class UdpTunnel : IAsyncDisposable
             _messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.MMsgHdr)));
             _iovs = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.IoVec)));
             _names = (Libc.SockAddrIn*)NativeMemory.AllocZeroed((nuint)(messageCount * sizeof(Libc.SockAddrIn)));
+            _messagePeers = new UdpTunnelPeerTable.PeerCounters?[messageCount];
             _control = (byte*)NativeMemory.AllocZeroed(32);
             _tun.Handle.DangerousAddRef(ref _tunRef);
             t._socket.DangerousAddRef(ref _sockRef);
@@ -688,8 +690,10 @@ public sealed class UdpTunnel : IAsyncDisposable
             }
 
             SetMessage(_messages, _iovs, _names, _pending, slot + _headroom, packet.Length, peer);
+            _messagePeers[_pending] = peer.Counters;
             _counters.Add(EgressPackets, 1);
             _counters.Add(EgressBytes, packet.Length);
+            peer.Counters.AddEgress(1, packet.Length);
             if (++_pending == _batch)
             {
                 SendPending();
@@ -778,9 +782,16 @@ public sealed class UdpTunnel : IAsyncDisposable
                 }
 
                 // The first remaining message failed (e.g. ENETUNREACH, EMSGSIZE): count it and go on.
+                long length = (long)messages[sent].Header.Iov->Length;
                 _counters.Drop((int)UdpTunnelDropReason.SendFailed);
                 _counters.Add(EgressPackets, -1);
-                _counters.Add(EgressBytes, -(long)messages[sent].Header.Iov->Length);
+                _counters.Add(EgressBytes, -length);
+                if (_messagePeers[sent] is { } peer)
+                {
+                    peer.AddEgress(-1, -length);
+                    peer.AddDrops(1);
+                }
+
                 sent++;
             }
         }
@@ -798,6 +809,7 @@ public sealed class UdpTunnel : IAsyncDisposable
             long totalBytes = ((long)(count - 1) * segmentLength) + lastLength;
             _counters.Add(EgressPackets, count);
             _counters.Add(EgressBytes, totalBytes);
+            peer.Counters.AddEgress(count, totalBytes);
             int index = 0;
             if (_tunnel._gso && count > 1)
             {
@@ -852,6 +864,8 @@ public sealed class UdpTunnel : IAsyncDisposable
                         _counters.Drop((int)UdpTunnelDropReason.SendFailed, k);
                         _counters.Add(EgressPackets, -k);
                         _counters.Add(EgressBytes, -bytes);
+                        peer.Counters.AddEgress(-k, -bytes);
+                        peer.Counters.AddDrops(k);
                         index += k;
                     }
                 }
@@ -865,6 +879,7 @@ public sealed class UdpTunnel : IAsyncDisposable
                     int i = index + j;
                     int length = i == count - 1 ? lastLength : segmentLength;
                     SetMessage(messages, iovs, names, j, segBase + ((long)i * segmentLength), length, peer);
+                    _messagePeers[j] = peer.Counters;
                 }
 
                 SendBatch(sock, messages, k);
@@ -1058,15 +1073,21 @@ public sealed class UdpTunnel : IAsyncDisposable
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Deliver(Span<byte> datagram, uint sender)
         {
-            int decision = _tunnel._forwarder.DecideIngress(datagram, sender);
+            int decision = _tunnel._forwarder.DecideIngress(datagram, sender, out UdpTunnelPeerTable.PeerEntry owner);
             if (decision >= 0)
             {
                 _counters.Drop(decision);
+                if (_tunnel.Peers.TryGetEndpointCounters(sender, out UdpTunnelPeerTable.PeerCounters? from))
+                {
+                    from.AddDrops(1);
+                }
+
                 return;
             }
 
             _counters.Add(IngressPackets, 1);
             _counters.Add(IngressBytes, datagram.Length);
+            owner.Counters.AddIngress(datagram.Length);
             if (_coalescer is { } coalescer)
             {
                 CoalesceResult result = coalescer.TryAdd(datagram);

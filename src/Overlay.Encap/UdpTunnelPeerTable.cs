@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
@@ -34,9 +35,11 @@ public sealed class UdpTunnelPeerTable
         }
 
         uint network = IPv4Header.ToUInt32(subnet.BaseAddress) & IPv4Header.PrefixMask(subnet.PrefixLength);
-        var entry = new PeerEntry(network, subnet.PrefixLength, IPv4Header.ToUInt32(endpoint.Address), (ushort)endpoint.Port);
         lock (_gate)
         {
+            // A peer whose endpoint changes keeps its counters.
+            PeerCounters counters = _entries.TryGetValue((network, subnet.PrefixLength), out PeerEntry existing) ? existing.Counters : new PeerCounters();
+            var entry = new PeerEntry(network, subnet.PrefixLength, IPv4Header.ToUInt32(endpoint.Address), (ushort)endpoint.Port, counters);
             _entries[(network, subnet.PrefixLength)] = entry;
             Volatile.Write(ref _snapshot, new Snapshot(_entries.Values));
         }
@@ -102,12 +105,70 @@ public sealed class UdpTunnelPeerTable
         return false;
     }
 
+    /// <summary>
+    /// The counters of the peer of <paramref name="subnet"/>: inner packets and bytes sent to it and received from it,
+    /// and packets dropped on its account (sends to it that failed, datagrams from its address that were refused).
+    /// They survive an endpoint change of the subnet and start over when the peer is removed and added again.
+    /// </summary>
+    /// <param name="subnet">The peer's overlay subnet, as given to <see cref="Set"/>.</param>
+    /// <returns>A snapshot, or <see langword="null"/> if no peer has that subnet.</returns>
+    public UdpTunnelPeerStatistics? GetStatistics(IPNetwork subnet)
+    {
+        if (subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return null;
+        }
+
+        uint network = IPv4Header.ToUInt32(subnet.BaseAddress) & IPv4Header.PrefixMask(subnet.PrefixLength);
+        lock (_gate)
+        {
+            return _entries.TryGetValue((network, subnet.PrefixLength), out PeerEntry entry) ? entry.Counters.Snapshot() : null;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryLookup(uint address, out PeerEntry entry) => Volatile.Read(ref _snapshot).TryLookup(address, out entry);
 
     internal bool IsKnownEndpointAddress(uint address) => Volatile.Read(ref _snapshot).EndpointAddresses.ContainsKey(address);
 
-    internal readonly record struct PeerEntry(uint Network, int PrefixLength, uint Address, ushort Port);
+    /// <summary>The counters of a peer whose underlay address is <paramref name="address"/> (the first one set, if several share it).</summary>
+    internal bool TryGetEndpointCounters(uint address, [NotNullWhen(true)] out PeerCounters? counters) =>
+        Volatile.Read(ref _snapshot).EndpointAddresses.TryGetValue(address, out counters);
+
+    internal readonly record struct PeerEntry(uint Network, int PrefixLength, uint Address, ushort Port, PeerCounters Counters);
+
+    /// <summary>
+    /// One peer's counters, shared by every worker thread (interlocked adds: one per packet or super-packet, on the
+    /// peer's own cache line, no allocation).
+    /// </summary>
+    internal sealed class PeerCounters
+    {
+        private long _egressPackets;
+        private long _egressBytes;
+        private long _ingressPackets;
+        private long _ingressBytes;
+        private long _drops;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddEgress(long packets, long bytes)
+        {
+            Interlocked.Add(ref _egressPackets, packets);
+            Interlocked.Add(ref _egressBytes, bytes);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddIngress(long bytes)
+        {
+            Interlocked.Increment(ref _ingressPackets);
+            Interlocked.Add(ref _ingressBytes, bytes);
+        }
+
+        public void AddDrops(long count) => Interlocked.Add(ref _drops, count);
+
+        public UdpTunnelPeerStatistics Snapshot() => new(
+            Interlocked.Read(ref _egressPackets), Interlocked.Read(ref _egressBytes),
+            Interlocked.Read(ref _ingressPackets), Interlocked.Read(ref _ingressBytes), Interlocked.Read(ref _drops));
+    }
 
     private sealed class Snapshot
     {
@@ -133,13 +194,13 @@ public sealed class UdpTunnelPeerTable
             EndpointAddresses = [];
             foreach (PeerEntry e in all)
             {
-                EndpointAddresses[e.Address] = 0;
+                _ = EndpointAddresses.TryAdd(e.Address, e.Counters);
             }
         }
 
         public int Count { get; }
 
-        public Dictionary<uint, byte> EndpointAddresses { get; }
+        public Dictionary<uint, PeerCounters> EndpointAddresses { get; }
 
         public bool TryLookup(uint address, out PeerEntry entry)
         {
@@ -158,3 +219,11 @@ public sealed class UdpTunnelPeerTable
         }
     }
 }
+
+/// <summary>A snapshot of one peer's counters (see <see cref="UdpTunnelPeerTable.GetStatistics"/>).</summary>
+/// <param name="EgressPackets">Inner packets sent to the peer (after segmentation).</param>
+/// <param name="EgressBytes">Inner bytes sent to the peer.</param>
+/// <param name="IngressPackets">Inner packets from the peer delivered to the TUN (before coalescing).</param>
+/// <param name="IngressBytes">Inner bytes from the peer delivered to the TUN.</param>
+/// <param name="Drops">Packets dropped on the peer's account: failed sends to it, refused datagrams from its address.</param>
+public sealed record UdpTunnelPeerStatistics(long EgressPackets, long EgressBytes, long IngressPackets, long IngressBytes, long Drops);

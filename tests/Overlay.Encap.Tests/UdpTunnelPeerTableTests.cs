@@ -105,6 +105,43 @@ public sealed class TunnelForwarderTests
     }
 
     [Fact]
+    public void Ingress_names_the_owner_whose_counters_are_charged()
+    {
+        TunnelForwarder f = Create();
+        Assert.Equal(-1, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]), PeerB, out UdpTunnelPeerTable.PeerEntry owner));
+        Assert.Equal(PeerB, owner.Address);
+        Assert.NotNull(owner.Counters);
+        Assert.Equal((int)UdpTunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]), PeerC, out owner));
+        Assert.Null(owner.Counters);
+    }
+
+    [Fact]
+    public void Peer_counters_survive_an_endpoint_change_and_start_over_after_removal()
+    {
+        var peers = new UdpTunnelPeerTable();
+        IPNetwork subnet = IPNetwork.Parse("198.19.2.0/24");
+        Assert.Null(peers.GetStatistics(subnet));
+        peers.Set(subnet, new IPEndPoint(IPAddress.Parse("198.18.0.2"), 8285));
+        Assert.True(peers.TryLookup(Packets.Ip("198.19.2.9"), out UdpTunnelPeerTable.PeerEntry entry));
+        entry.Counters.AddEgress(3, 300);
+        entry.Counters.AddIngress(120);
+        Assert.True(peers.TryGetEndpointCounters(Packets.Ip("198.18.0.2"), out UdpTunnelPeerTable.PeerCounters? byAddress));
+        byAddress.AddDrops(2);
+        Assert.Equal(new UdpTunnelPeerStatistics(3, 300, 1, 120, 2), peers.GetStatistics(subnet));
+
+        // The peer moved to another underlay address: same peer, same counters; the old address is nobody's now.
+        peers.Set(subnet, new IPEndPoint(IPAddress.Parse("198.18.0.7"), 8285));
+        Assert.Equal(new UdpTunnelPeerStatistics(3, 300, 1, 120, 2), peers.GetStatistics(IPNetwork.Parse("198.19.2.0/24")));
+        Assert.False(peers.TryGetEndpointCounters(Packets.Ip("198.18.0.2"), out _));
+
+        Assert.True(peers.Remove(subnet));
+        Assert.Null(peers.GetStatistics(subnet));
+        peers.Set(subnet, new IPEndPoint(IPAddress.Parse("198.18.0.7"), 8285));
+        Assert.Equal(new UdpTunnelPeerStatistics(0, 0, 0, 0, 0), peers.GetStatistics(subnet));
+        Assert.Null(peers.GetStatistics(IPNetwork.Parse("2001:db8::/64")));
+    }
+
+    [Fact]
     public void Without_the_sender_check_the_inner_source_must_still_be_a_peer_subnet()
     {
         TunnelForwarder f = Create(checkSender: false);

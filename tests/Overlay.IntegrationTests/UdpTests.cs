@@ -92,7 +92,15 @@ public sealed class UdpTests : IAsyncLifetime
                 Assert.NotNull(p.Counters);
                 Assert.True(p.Counters["tunnel.egress_bytes"] >= 2 * TransferBytes, $"egress bytes {p.Counters["tunnel.egress_bytes"]}");
                 Assert.True(p.Counters["tunnel.ingress_bytes"] >= 2 * TransferBytes, $"ingress bytes {p.Counters["tunnel.ingress_bytes"]}");
+                // Per peer: this node sent 100 MB to it and received 100 MB from it; nothing was dropped on its account.
+                Assert.True(p.Counters["peer.egress_bytes"] >= TransferBytes, $"{p.Subnet}: egress bytes {p.Counters["peer.egress_bytes"]}");
+                Assert.True(p.Counters["peer.ingress_bytes"] >= TransferBytes, $"{p.Subnet}: ingress bytes {p.Counters["peer.ingress_bytes"]}");
+                Assert.True(p.Counters["peer.egress_bytes"] < p.Counters["tunnel.egress_bytes"], "a peer's share is less than the node's total (two peers)");
+                Assert.True(p.Counters["peer.egress_packets"] > 0 && p.Counters["peer.ingress_packets"] > 0);
+                Assert.Equal(0, p.Counters["peer.drops"]);
             });
+            long[] egress = [.. a.Network.Peers.Select(p => p.Counters!["peer.egress_bytes"])];
+            Assert.True(egress.Sum() <= a.Network.Peers[0].Counters!["tunnel.egress_bytes"], "the peers' egress adds up to at most the node's total");
         }
     }
 
@@ -126,6 +134,11 @@ public sealed class UdpTests : IAsyncLifetime
         // 2. Outer source is the peer's, inner source is another peer's pod (outside the sender's subnet).
         await fromPeer.SendToAsync(InnerUdp(otherPod, targetPod, 9999, "spoofed"u8.ToArray()), targetEndpoint, Ct);
         await Privileged.EventuallyAsync(() => Task.FromResult(Drops(target, UdpTunnelDropReason.SourceNotInPeerSubnet) >= 1), "the spoofed inner source is counted as SourceNotInPeerSubnet");
+        //    …and on the account of the peer it came from, not of the peer whose pod it claimed to be.
+        PeerStatus senderStatus = target.Network.Peers.Single(p => p.Key == sender.Network.Lease.Key);
+        PeerStatus otherStatus = target.Network.Peers.Single(p => p.Key == _agents[1].Network.Lease.Key);
+        Assert.Equal(1, senderStatus.Counters!["peer.drops"]);
+        Assert.Equal(0, otherStatus.Counters!["peer.drops"]);
 
         // 3. Control, sent last: the same injection, correct in every respect, is delivered. A UDP socket queues in
         //    arrival order, so if it is the first datagram the listener sees, neither earlier one was delivered.

@@ -35,8 +35,13 @@ internal sealed class TunnelForwarder
 
     /// <summary>Decides whether a datagram (one inner packet) from <paramref name="senderAddress"/> (host order) may be written to the TUN. Returns -1 to deliver, otherwise the drop reason.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int DecideIngress(ReadOnlySpan<byte> datagram, uint senderAddress)
+    public int DecideIngress(ReadOnlySpan<byte> datagram, uint senderAddress) => DecideIngress(datagram, senderAddress, out _);
+
+    /// <summary>As <see cref="DecideIngress(ReadOnlySpan{byte}, uint)"/>; on delivery, <paramref name="owner"/> is the peer whose subnet holds the inner source.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int DecideIngress(ReadOnlySpan<byte> datagram, uint senderAddress, out UdpTunnelPeerTable.PeerEntry owner)
     {
+        owner = default;
         if (datagram.Length > _maxPacketSize)
         {
             return (int)UdpTunnelDropReason.Oversize;
@@ -59,10 +64,12 @@ internal sealed class TunnelForwarder
         }
 
         uint innerSource = BinaryPrimitives.ReadUInt32BigEndian(datagram[12..]);
-        if (_peers.TryLookup(innerSource, out UdpTunnelPeerTable.PeerEntry owner) && (!_checkSender || owner.Address == senderAddress))
+        if (_peers.TryLookup(innerSource, out owner) && (!_checkSender || owner.Address == senderAddress))
         {
             return -1;
         }
+
+        owner = default;
 
         if (!_checkSender)
         {
