@@ -26,6 +26,7 @@ internal sealed class UdpNetwork : ReconcilingNetwork
     private readonly UdpNetworkSettings _settings;
     private readonly IReadOnlyList<TunDevice> _queues;
     private readonly UdpTunnel _tunnel;
+    private readonly Task _engineRun;
     private readonly Task _engine;
     private int _stopped;
 
@@ -50,7 +51,8 @@ internal sealed class UdpNetwork : ReconcilingNetwork
             }
         };
         string device = queues[0].Name;
-        _engine = tunnel.RunAsync(CancellationToken.None).ContinueWith(
+        _engineRun = tunnel.RunAsync(CancellationToken.None);
+        _engine = _engineRun.ContinueWith(
             t =>
             {
                 if (t.Exception is { } ex)
@@ -59,6 +61,27 @@ internal sealed class UdpNetwork : ReconcilingNetwork
                 }
             },
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Runs the peer loop; ends with an <see cref="InvalidOperationException"/> (the engine's error inside) if the data
+    /// path fails while the network runs, so that a host notices a dead tunnel instead of a quietly idle one.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the loop.</param>
+    /// <returns>A task that ends when the loop is cancelled or fails.</returns>
+    public override async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task run = base.RunAsync(stop.Token);
+        if (await Task.WhenAny(run, _engineRun).ConfigureAwait(false) == _engineRun && _engineRun.IsFaulted)
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await run.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            Exception cause = _engineRun.Exception!.GetBaseException();
+            throw new InvalidOperationException($"The udp data path of {DeviceName} failed: {cause.Message}", cause);
+        }
+
+        await run.ConfigureAwait(false);
     }
 
     /// <summary>The TUN device's name (the template resolved by the kernel).</summary>

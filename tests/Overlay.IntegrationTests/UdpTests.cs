@@ -202,6 +202,24 @@ public sealed class UdpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_data_path_that_dies_ends_the_network_run_with_the_engine_error()
+    {
+        await StartAsync();
+        LabAgent a = _agents[0];
+        Assert.False(a.Run.IsCompleted);
+
+        // Someone deletes the TUN device under the running engine: its reads fail (EBADFD) and the network's run ends
+        // with that error, so a host (OverlayAgent) stops and says why instead of idling with a dead tunnel.
+        await a.Node.IpAsync("link", "del", "flannel0");
+        InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() => a.Run.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Contains("flannel0", e.Message, StringComparison.Ordinal);
+        Assert.IsType<EncapException>(e.InnerException);
+
+        // The other nodes are unaffected.
+        Assert.True(await _agents[1].Node.PingUntilAsync(_agents[2].Node.PodAddress!, _agents[1].Node.PodAddress, cancellationToken: Ct));
+    }
+
+    [Fact]
     public async Task A_removed_peer_is_unreachable_at_once_and_gets_icmp_network_unreachable()
     {
         await StartAsync();

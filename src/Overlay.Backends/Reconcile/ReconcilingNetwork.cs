@@ -142,7 +142,8 @@ public abstract class ReconcilingNetwork : IOverlayNetwork
     }
 
     /// <inheritdoc />
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <remarks>A backend with a data path of its own overrides this to end the run with that data path's failure.</remarks>
+    public virtual async Task RunAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
