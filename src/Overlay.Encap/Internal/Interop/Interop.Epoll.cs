@@ -13,7 +13,6 @@ internal static unsafe partial class Libc
     internal const uint EPOLLERR = 0x008;
     internal const uint EPOLLHUP = 0x010;
     internal const uint EPOLLONESHOT = 0x4000_0000;
-    internal const uint EPOLLET = 0x8000_0000;
 
     /// <summary>sizeof(struct epoll_event): packed (12) on x86-64, naturally aligned (16) elsewhere.</summary>
     internal static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
