@@ -43,22 +43,13 @@ public sealed class AllocBackend : IOverlayBackend
     public async ValueTask<IOverlayNetwork> RegisterNetworkAsync(NetworkRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
+        registration.Validate();
         AllocBackendConfig.Parse(registration.Config.Backend);
-        ExternalInterface external = registration.ExternalInterface;
-        NetworkConfig config = registration.Config;
-        if (config.EnableIPv4 && external.PublicIP is null)
-        {
-            throw new InvalidOperationException($"The external interface {external.Name} has no IPv4 public address to identify the node with.");
-        }
 
         // flannel leaves BackendType empty for alloc; we do the same so mixed clusters see the same lease.
-        var attributes = new LeaseAttributes
-        {
-            PublicIP = config.EnableIPv4 ? external.PublicIP! : IPAddress.Any,
-            PublicIPv6 = config.EnableIPv6 ? external.PublicIPv6 : null,
-        };
+        LeaseAttributes attributes = registration.CreateLeaseAttributes(backendType: string.Empty);
         Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(attributes), cancellationToken).ConfigureAwait(false);
-        return new AllocNetwork(lease, external.Mtu);
+        return new AllocNetwork(lease, registration.ExternalInterface.Mtu);
     }
 
     private sealed class AllocNetwork(Lease lease, int mtu) : IOverlayNetwork
@@ -70,6 +61,17 @@ public sealed class AllocBackend : IOverlayBackend
         public IReadOnlyList<PeerStatus> Peers => [];
 
         public event EventHandler<PeerStatusChangedEventArgs>? PeerStatusChanged
+        {
+            add { }
+            remove { }
+        }
+
+        /// <summary>Nothing to program: ready at once.</summary>
+        public Task Ready => Task.CompletedTask;
+
+        public NodeStatus Status => NodeStatus.Healthy;
+
+        public event EventHandler<NodeStatusChangedEventArgs>? StatusChanged
         {
             add { }
             remove { }

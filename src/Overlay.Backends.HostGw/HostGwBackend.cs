@@ -24,28 +24,22 @@ public sealed partial class HostGwBackend : IOverlayBackend
     public async ValueTask<IOverlayNetwork> RegisterNetworkAsync(NetworkRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        registration.Reconcile.Validate();
+        registration.Validate();
         HostGwBackendConfig.Parse(registration.Config.Backend);
         NetworkConfig config = registration.Config;
         ExternalInterface external = registration.ExternalInterface;
         if (config.EnableIPv4 && (external.PublicIP is null || !external.PublicIP.Equals(external.Address)))
         {
-            throw new InvalidOperationException($"host-gw needs the interface address as the public address (the node is probably behind NAT): interface {external.Address?.ToString() ?? "none"}, public {external.PublicIP?.ToString() ?? "none"}.");
+            throw NetworkRegistrationException.Permanent(Type, $"host-gw needs the interface address as the public address (the node is probably behind NAT): interface {external.Address?.ToString() ?? "none"}, public {external.PublicIP?.ToString() ?? "none"}.");
         }
 
         if (config.EnableIPv6 && (external.PublicIPv6 is null || !external.PublicIPv6.Equals(external.IPv6Address)))
         {
-            throw new InvalidOperationException($"host-gw needs the interface IPv6 address as the public IPv6 address: interface {external.IPv6Address?.ToString() ?? "none"}, public {external.PublicIPv6?.ToString() ?? "none"}.");
+            throw NetworkRegistrationException.Permanent(Type, $"host-gw needs the interface IPv6 address as the public IPv6 address: interface {external.IPv6Address?.ToString() ?? "none"}, public {external.PublicIPv6?.ToString() ?? "none"}.");
         }
 
-        var attributes = new LeaseAttributes
-        {
-            PublicIP = config.EnableIPv4 ? external.PublicIP! : IPAddress.Any,
-            PublicIPv6 = config.EnableIPv6 ? external.PublicIPv6 : null,
-            BackendType = Type,
-        };
-        Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(attributes), cancellationToken).ConfigureAwait(false);
-        NetlinkClient netlink = NetlinkClient.Open(registration.NetlinkOptions);
+        Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(registration.CreateLeaseAttributes(Type)), cancellationToken).ConfigureAwait(false);
+        NetlinkClient netlink = registration.OpenNetlinkClient();
         ILogger logger = registration.LoggerFactory.CreateLogger<HostGwBackend>();
         LogRegistered(logger, lease.Key, external.Name, external.Mtu);
         return new HostGwNetwork(registration, lease, netlink, logger);
@@ -81,15 +75,9 @@ internal sealed class HostGwNetwork : ReconcilingNetwork
 
     private static RouteObjectKind CreateRouteKind(NetworkRegistration registration, NetlinkClient netlink)
     {
-        byte protocol = registration.Reconcile.RouteProtocol;
         int device = registration.ExternalInterface.Index;
-        NetworkConfig config = registration.Config;
-        return new RouteObjectKind(netlink, route =>
-            route.Protocol == protocol
-            // A predecessor's (flanneld's) host-gw route: a gateway route into the overlay network on our device.
-            || (route.OutputInterface == device && route.Gateway is not null && route.Table == RouteTable.Main
-                && (route.Type ?? RouteType.Unicast) == RouteType.Unicast && route.Destination is { } d
-                && ((config.Network is { } n4 && n4.Contains(d.BaseAddress)) || (config.IPv6Network is { } n6 && n6.Contains(d.BaseAddress)))));
+        // A predecessor's (flanneld's) host-gw routes go through the external interface.
+        return new RouteObjectKind(netlink, UnderlayRoutes.OwnedRoutes(registration.Config, registration.Reconcile.RouteProtocol, () => [device]));
     }
 
     protected override async ValueTask<PeerPlan> PlanAsync(Lease peer, CancellationToken cancellationToken)
@@ -129,10 +117,12 @@ internal sealed class HostGwNetwork : ReconcilingNetwork
             return;
         }
 
-        string? problem = await CheckOnLinkAsync(gateway, cancellationToken).ConfigureAwait(false);
-        if (problem is not null)
+        OnLinkResult onLink = await UnderlayRoutes.CheckOnLinkAsync(Netlink.RouteGetAsync, gateway, _external.Index, InterfaceName, cancellationToken).ConfigureAwait(false);
+        if (!onLink.IsOnLink)
         {
-            reasons.Add($"{family}: {problem}");
+            reasons.Add(onLink.Verdict == OnLinkVerdict.ViaRouter
+                ? $"{family}: {onLink.Reason}; host-gw needs all nodes on one L2 segment (vxlan with DirectRouting handles routed peers)"
+                : $"{family}: {onLink.Reason}");
             return;
         }
 
@@ -146,53 +136,13 @@ internal sealed class HostGwNetwork : ReconcilingNetwork
         }));
     }
 
-    /// <summary>Null when <paramref name="gateway"/> is directly reachable on the external interface,
-    /// else why not (host-gw needs one L2 segment).</summary>
-    private async ValueTask<string?> CheckOnLinkAsync(IPAddress gateway, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<Route> routes;
-        try
-        {
-            routes = await Netlink.RouteGetAsync(gateway, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NetlinkException ex)
-        {
-            return $"no route to the peer's address {gateway} ({ex.Message})";
-        }
-
-        Route? route = routes.Count > 0 ? routes[0] : null;
-        if (route is null)
-        {
-            return $"no route to the peer's address {gateway}";
-        }
-
-        if (route.Gateway is { } via)
-        {
-            return $"the peer's address {gateway} is not on the same link: it is reached via the router {via}; host-gw needs all nodes on one L2 segment (vxlan with DirectRouting handles routed peers)";
-        }
-
-        if (route.OutputInterface != _external.Index)
-        {
-            return $"the peer's address {gateway} is reached through interface index {route.OutputInterface}, not {_external.Name}";
-        }
-
-        return null;
-    }
+    private string? InterfaceName(int index) => index == _external.Index ? _external.Name : null;
 
     protected override (IKernelObjectKind Kind, object Item)? RepairTarget(NetlinkNotification notification) =>
         notification is RouteNotification { Route: { } route } && route.Protocol == _protocol ? (_routes, route) : null;
 
-    protected override async ValueTask OnNotificationsAsync(IReadOnlyList<NetlinkNotification> notifications, CancellationToken cancellationToken)
-    {
-        await base.OnNotificationsAsync(notifications, cancellationToken).ConfigureAwait(false);
-
-        // A change of another route (not ours) may change which peers are on-link.
-        if (notifications.Any(n => n is RouteNotification r && r.Route.Protocol != _protocol)
-            && !notifications.Any(n => n is LinkNotification or AddressNotification))
-        {
-            await ReplanAllAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    /// <summary>A change of another route (not ours) may change which peers are on-link.</summary>
+    protected override bool ReplansOnUnderlayRouteChange => true;
 }
 
 /// <summary>Registration of the host-gw backend.</summary>

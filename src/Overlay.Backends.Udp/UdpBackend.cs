@@ -50,42 +50,40 @@ public sealed class UdpBackend : IOverlayBackend
     /// registration's network namespace (on a dedicated thread), configure address, MTU, link and route, and start
     /// the engine. If a step fails, everything created so far is removed and the error is thrown.
     /// </remarks>
-    /// <exception cref="InvalidOperationException">IPv6 is enabled, IPv4 is not, or the interface has no IPv4 address.</exception>
+    /// <exception cref="NetworkRegistrationException">IPv6 is enabled, IPv4 is not, the interface has no IPv4 address or too small an MTU (permanent).</exception>
     public async ValueTask<IOverlayNetwork> RegisterNetworkAsync(NetworkRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        registration.Reconcile.Validate();
+        registration.Validate();
         _options.Validate();
         UdpBackendConfig config = UdpBackendConfig.Parse(registration.Config.Backend);
         NetworkConfig network = registration.Config;
         ExternalInterface external = registration.ExternalInterface;
         if (!network.EnableIPv4 || network.Network is not { } overlay)
         {
-            throw new InvalidOperationException("The udp backend carries IPv4 only: enable IPv4 and set Network.");
+            throw NetworkRegistrationException.Permanent(Type, "The udp backend carries IPv4 only: enable IPv4 and set Network.");
         }
 
         if (network.EnableIPv6)
         {
-            throw new InvalidOperationException("The udp backend carries IPv4 only (flannel's wire format is one IPv4 packet per datagram); disable IPv6 or use vxlan or host-gw.");
+            throw NetworkRegistrationException.Permanent(Type, "The udp backend carries IPv4 only (flannel's wire format is one IPv4 packet per datagram); disable IPv6 or use vxlan or host-gw.");
         }
 
         if (external.Address is not { AddressFamily: AddressFamily.InterNetwork } interfaceAddress)
         {
-            throw new InvalidOperationException($"The udp backend binds its socket to the interface's IPv4 address, and {external.Name} has none.");
+            throw NetworkRegistrationException.Permanent(Type, $"The udp backend binds its socket to the interface's IPv4 address, and {external.Name} has none.");
         }
 
-        IPAddress publicIP = external.PublicIP ?? interfaceAddress;
         int mtu = external.Mtu - Overhead;
         if (mtu < 68)
         {
-            throw new InvalidOperationException($"The underlay MTU {external.Mtu} of {external.Name} leaves {mtu} bytes for IPv4 inside the tunnel; at least 68 are needed.");
+            throw NetworkRegistrationException.Permanent(Type, $"The underlay MTU {external.Mtu} of {external.Name} leaves {mtu} bytes for IPv4 inside the tunnel; at least 68 are needed.");
         }
 
-        var attributes = new LeaseAttributes { PublicIP = publicIP, BackendType = Type };
-        Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(attributes), cancellationToken).ConfigureAwait(false);
+        Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(registration.CreateLeaseAttributes(Type)), cancellationToken).ConfigureAwait(false);
         if (lease.Subnet is not { } subnet)
         {
-            throw new InvalidOperationException($"The lease {lease.Key} has no IPv4 subnet.");
+            throw NetworkRegistrationException.Permanent(Type, $"The lease {lease.Key} has no IPv4 subnet.");
         }
 
         ILogger logger = registration.LoggerFactory.CreateLogger<UdpBackend>();

@@ -21,8 +21,6 @@ internal sealed record UdpNetworkSettings(IPNetwork Subnet, IPNetwork Overlay, i
 /// </summary>
 internal sealed class UdpNetwork : ReconcilingNetwork
 {
-    private const int EEXIST = 17;
-
     private readonly UdpNetworkSettings _settings;
     private readonly IReadOnlyList<TunDevice> _queues;
     private readonly UdpTunnel _tunnel;
@@ -164,7 +162,7 @@ internal sealed class UdpNetwork : ReconcilingNetwork
         NetlinkClient? netlink = null;
         try
         {
-            netlink = NetlinkClient.Open(registration.NetlinkOptions);
+            netlink = registration.OpenNetlinkClient();
             int index = data.Index;
             await netlink.AddressAddAsync(new LinkAddress { InterfaceIndex = index, Address = settings.Subnet.BaseAddress, PrefixLength = 32 }, cancellationToken).ConfigureAwait(false);
             await netlink.LinkSetMtuAsync(index, settings.Mtu, cancellationToken).ConfigureAwait(false);
@@ -179,7 +177,7 @@ internal sealed class UdpNetwork : ReconcilingNetwork
                     Protocol = registration.Reconcile.RouteProtocol,
                 }, cancellationToken).ConfigureAwait(false);
             }
-            catch (NetlinkException ex) when (ex.Errno == EEXIST)
+            catch (NetlinkException ex) when (ex.IsAlreadyExists)
             {
                 UdpLog.NetworkRouteExists(logger, settings.Overlay);
             }

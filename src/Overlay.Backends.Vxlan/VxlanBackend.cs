@@ -29,6 +29,7 @@ public sealed class VxlanBackend : IOverlayBackend
     public async ValueTask<IOverlayNetwork> RegisterNetworkAsync(NetworkRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
+        registration.Validate();
         ILogger logger = registration.LoggerFactory.CreateLogger<VxlanBackend>();
         NetworkConfig config = registration.Config;
         ExternalInterface external = registration.ExternalInterface;
@@ -39,17 +40,8 @@ public sealed class VxlanBackend : IOverlayBackend
         }
 
         VxlanSettings settings = backendConfig.Resolve(external.Mtu, config.EnableIPv6);
-        if (config.EnableIPv4 && external.PublicIP is null)
-        {
-            throw new InvalidOperationException($"vxlan with IPv4 needs a public IPv4 address (interface {external}).");
-        }
-
-        if (config.EnableIPv6 && external.PublicIPv6 is null)
-        {
-            throw new InvalidOperationException($"vxlan with IPv6 needs a public IPv6 address (interface {external}).");
-        }
-
-        NetlinkClient netlink = NetlinkClient.Open(registration.NetlinkOptions);
+        _ = registration.CreateLeaseAttributes(Type); // fails now, before any device, when a family has no public address
+        NetlinkClient netlink = registration.OpenNetlinkClient();
         try
         {
             var devices = new List<VxlanDevice>();
@@ -75,23 +67,18 @@ public sealed class VxlanBackend : IOverlayBackend
 
             VxlanDevice? v4 = devices.FirstOrDefault(d => d.Family == AddressFamily.InterNetwork);
             VxlanDevice? v6 = devices.FirstOrDefault(d => d.Family == AddressFamily.InterNetworkV6);
-            var attributes = new LeaseAttributes
-            {
-                PublicIP = v4 is not null ? external.PublicIP! : IPAddress.Any,
-                PublicIPv6 = v6 is not null ? external.PublicIPv6 : null,
-                BackendType = VxlanBackendConfig.TypeName,
-                BackendData = v4 is not null ? new VxlanLeaseData(settings.Vni, v4.Mac).ToJsonElement() : null,
-                BackendV6Data = v6 is not null ? new VxlanLeaseData(settings.Vni, v6.Mac).ToJsonElement() : null,
-            };
+            LeaseAttributes attributes = registration.CreateLeaseAttributes(Type,
+                v4 is not null ? new VxlanLeaseData(settings.Vni, v4.Mac).ToJsonElement() : null,
+                v6 is not null ? new VxlanLeaseData(settings.Vni, v6.Mac).ToJsonElement() : null);
             Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(attributes), cancellationToken).ConfigureAwait(false);
             if (v4 is not null)
             {
-                v4.Subnet = lease.Subnet ?? throw new InvalidOperationException($"IPv4 is enabled but the lease {lease.Key} has no IPv4 subnet.");
+                v4.Subnet = lease.Subnet ?? throw NetworkRegistrationException.Permanent(Type, $"IPv4 is enabled but the lease {lease.Key} has no IPv4 subnet.");
             }
 
             if (v6 is not null)
             {
-                v6.Subnet = lease.IPv6Subnet ?? throw new InvalidOperationException($"IPv6 is enabled but the lease {lease.Key} has no IPv6 subnet.");
+                v6.Subnet = lease.IPv6Subnet ?? throw NetworkRegistrationException.Permanent(Type, $"IPv6 is enabled but the lease {lease.Key} has no IPv6 subnet.");
             }
 
             foreach (VxlanDevice device in devices)
@@ -192,22 +179,13 @@ internal sealed class VxlanNetwork : ReconcilingNetwork
 
     private static (NeighborObjectKind, FdbObjectKind, RouteObjectKind) Kinds(NetworkRegistration registration, NetlinkClient netlink, IReadOnlyList<VxlanDevice> devices)
     {
-        byte protocol = registration.Reconcile.RouteProtocol;
-        NetworkConfig config = registration.Config;
-        int external = registration.ExternalInterface.Index;
         Func<IReadOnlyCollection<int>> indexes = () => [.. devices.Where(d => d.Index > 0).Select(d => d.Index)];
-        bool InNetwork(IPNetwork? d) => d is { } dst
-            && ((config.Network is { } n4 && n4.Contains(dst.BaseAddress)) || (config.IPv6Network is { } n6 && n6.Contains(dst.BaseAddress)));
         return (
             new NeighborObjectKind(netlink, indexes),
             new FdbObjectKind(netlink, indexes),
-            new RouteObjectKind(netlink, route =>
-                InNetwork(route.Destination) && route.Table == RouteTable.Main && route.Gateway is not null
-                && (
-                    // Ours: our protocol, through one of our devices or (direct) the external interface.
-                    (route.Protocol == protocol && (route.OutputInterface == external || devices.Any(d => d.Index > 0 && d.Index == route.OutputInterface)))
-                    // A predecessor's (flanneld's) onlink route on our device.
-                    || devices.Any(d => d.Index > 0 && d.Index == route.OutputInterface))));
+            // Ours carry our protocol (onlink routes through our devices, DirectRouting routes through the external
+            // interface); a predecessor's (flanneld's) onlink routes go through our devices.
+            new RouteObjectKind(netlink, UnderlayRoutes.OwnedRoutes(registration.Config, registration.Reconcile.RouteProtocol, indexes)));
     }
 
     protected override ValueTask<PeerPlan> PlanAsync(Lease peer, CancellationToken cancellationToken) => _planner.PlanAsync(peer, cancellationToken);
@@ -241,13 +219,10 @@ internal sealed class VxlanNetwork : ReconcilingNetwork
         }
 
         await base.OnNotificationsAsync(notifications, cancellationToken).ConfigureAwait(false);
-
-        // A change of another route (not ours) may change which peers are on-link (DirectRouting).
-        if (_settings.DirectRouting && !topology && notifications.Any(n => n is RouteNotification r && r.Route.Protocol != _protocol))
-        {
-            await ReplanAllAsync(cancellationToken).ConfigureAwait(false);
-        }
     }
+
+    /// <summary>With DirectRouting, a change of another route (not ours) may change which peers are on-link.</summary>
+    protected override bool ReplansOnUnderlayRouteChange => _settings.DirectRouting;
 
     /// <summary>Ensures every device; true when one was (re-)created.</summary>
     private async ValueTask<bool> EnsureDevicesAsync(CancellationToken cancellationToken)
@@ -259,7 +234,7 @@ internal sealed class VxlanNetwork : ReconcilingNetwork
             {
                 changed |= await device.EnsureAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is NetlinkException or InvalidOperationException or IOException)
+            catch (Exception ex) when (ex is NetlinkException or NetworkRegistrationException or InvalidOperationException or IOException)
             {
                 VxlanLog.DeviceRepairFailed(Logger, ex);
             }

@@ -33,4 +33,13 @@ public static class BackendsEventIds
 
     /// <summary>The network's peer loop started.</summary>
     public const int NetworkStarted = 4008;
+
+    /// <summary>A subscriber of a status event threw; the exception was swallowed.</summary>
+    public const int SubscriberFailed = 4009;
+
+    /// <summary>A node-level problem was reported (or its message changed).</summary>
+    public const int NodeProblemReported = 4010;
+
+    /// <summary>A node-level problem was cleared.</summary>
+    public const int NodeProblemCleared = 4011;
 }

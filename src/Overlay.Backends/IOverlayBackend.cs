@@ -20,6 +20,8 @@ public interface IOverlayBackend
     /// </summary>
     /// <exception cref="BackendConfigException">The <c>Backend</c> configuration is invalid.</exception>
     /// <exception cref="SubnetRegistryException">No lease could be acquired.</exception>
+    /// <exception cref="NetworkRegistrationException">The node's environment does not allow the network (the
+    /// exception says whether retrying may help).</exception>
     ValueTask<IOverlayNetwork> RegisterNetworkAsync(NetworkRegistration registration, CancellationToken cancellationToken = default);
 }
 
@@ -36,11 +38,28 @@ public interface IOverlayNetwork : IAsyncDisposable
     /// <summary>The MTU that pods should use (subnet.env's <c>FLANNEL_MTU</c>).</summary>
     int Mtu { get; }
 
+    /// <summary>
+    /// Completes once <see cref="RunAsync"/> has programmed the first snapshot of the peers' leases —
+    /// the network is ready and the node can be reported ready. A network with nothing to program
+    /// completes it as soon as it has read that snapshot (or at once). Faults (or is cancelled) when
+    /// <see cref="RunAsync"/> ends before that.
+    /// </summary>
+    Task Ready { get; }
+
     /// <summary>The state of every known peer.</summary>
     IReadOnlyList<PeerStatus> Peers { get; }
 
-    /// <summary>Raised when a peer's status changes (mode, reason, error).</summary>
+    /// <summary>Raised when a peer's status changes (mode, reason, error). Subscribers that throw are
+    /// logged and ignored (<see cref="OverlayEvents"/>).</summary>
     event EventHandler<PeerStatusChangedEventArgs>? PeerStatusChanged;
+
+    /// <summary>Problems of the node as a whole (a full route table, rejected credentials, a dead
+    /// daemon); <see cref="NodeStatus.Healthy"/> when there are none. <see cref="NodeStatusTracker"/>
+    /// implements it.</summary>
+    NodeStatus Status { get; }
+
+    /// <summary>Raised when <see cref="Status"/> changes.</summary>
+    event EventHandler<NodeStatusChangedEventArgs>? StatusChanged;
 
     /// <summary>Programs peers until cancelled; ends by throwing <see cref="OperationCanceledException"/>.</summary>
     Task RunAsync(CancellationToken cancellationToken);

@@ -34,6 +34,57 @@ public sealed record NetworkRegistration(NetworkConfig Config, ExternalInterface
     /// <summary>Builds the lease request for <paramref name="attributes"/> with the previous subnets.</summary>
     public LeaseRequest CreateLeaseRequest(LeaseAttributes attributes) =>
         new(attributes) { PreviousSubnet = PreviousSubnet, PreviousIPv6Subnet = PreviousIPv6Subnet };
+
+    /// <summary>
+    /// The lease attributes every backend publishes (flannel's recipe): <c>PublicIP</c> = the external
+    /// interface's public IPv4 address when IPv4 is enabled (else <c>0.0.0.0</c>), <c>PublicIPv6</c> = its
+    /// public IPv6 address when IPv6 is enabled, <c>BackendType</c>, and the backend's data per family.
+    /// </summary>
+    /// <param name="backendType">The backend type written to the lease (<c>vxlan</c>, <c>host-gw</c>, …; empty for alloc, as flanneld writes it).</param>
+    /// <param name="backendData">The backend's IPv4 data (for example vxlan's <c>{"VNI":1,"VtepMAC":"…"}</c>), if any.</param>
+    /// <param name="backendV6Data">The backend's IPv6 data, if any.</param>
+    /// <returns>The attributes.</returns>
+    /// <exception cref="NetworkRegistrationException">An enabled family has no public address on the external interface (permanent).</exception>
+    public LeaseAttributes CreateLeaseAttributes(string backendType, System.Text.Json.JsonElement? backendData = null, System.Text.Json.JsonElement? backendV6Data = null)
+    {
+        ArgumentNullException.ThrowIfNull(backendType);
+        IPAddress? publicIP = ExternalInterface.PublicIP;
+        IPAddress? publicIPv6 = ExternalInterface.PublicIPv6;
+        if (Config.EnableIPv4 && publicIP is null)
+        {
+            throw NetworkRegistrationException.Permanent(backendType, $"IPv4 is enabled but the external interface has no public IPv4 address ({ExternalInterface}); give the interface an IPv4 address or set the public IP.");
+        }
+
+        if (Config.EnableIPv6 && publicIPv6 is null)
+        {
+            throw NetworkRegistrationException.Permanent(backendType, $"IPv6 is enabled but the external interface has no public IPv6 address ({ExternalInterface}); give the interface a global IPv6 address or set the public IPv6.");
+        }
+
+        return new LeaseAttributes
+        {
+            PublicIP = Config.EnableIPv4 ? publicIP! : IPAddress.Any,
+            PublicIPv6 = Config.EnableIPv6 ? publicIPv6 : null,
+            BackendType = backendType,
+            BackendData = Config.EnableIPv4 ? backendData : null,
+            BackendV6Data = Config.EnableIPv6 ? backendV6Data : null,
+        };
+    }
+
+    /// <summary>
+    /// The netlink options backends open their clients with: <see cref="NetlinkOptions"/>, with
+    /// <see cref="LoggerFactory"/> filled in when the options name none, so netlink's own logs reach the
+    /// agent's log.
+    /// </summary>
+    public NetlinkClientOptions EffectiveNetlinkOptions =>
+        NetlinkOptions.LoggerFactory is null && LoggerFactory is not NullLoggerFactory ? NetlinkOptions with { LoggerFactory = LoggerFactory } : NetlinkOptions;
+
+    /// <summary>Opens a netlink client in the node's namespace with <see cref="EffectiveNetlinkOptions"/>; the caller owns it.</summary>
+    /// <returns>The client.</returns>
+    public NetlinkClient OpenNetlinkClient() => NetlinkClient.Open(EffectiveNetlinkOptions);
+
+    /// <summary>Checks the registration's own settings (<see cref="Reconcile"/>); backends call it before anything else.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the message names it.</exception>
+    public void Validate() => Reconcile.Validate();
 }
 
 /// <summary>Reconciliation settings shared by every backend that programs kernel state.</summary>
@@ -59,7 +110,9 @@ public sealed class ReconcileOptions
     /// <summary>Longest delay between retries of a failing peer.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    internal void Validate()
+    /// <summary>Checks every setting.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the exception names it.</exception>
+    public void Validate()
     {
         if (RouteProtocol is <= 4)
         {

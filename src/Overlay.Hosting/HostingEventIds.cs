@@ -42,7 +42,7 @@ public static class HostingEventIds
     /// <summary>A lease was acquired again after a loss; the network is registered again.</summary>
     public const int LeaseReacquired = 6011;
 
-    /// <summary>Registering the network again after a lease loss failed; retried with back-off.</summary>
+    /// <summary>Registering the network (at start or again after a lease loss) failed with a transient error; retried with back-off.</summary>
     public const int ReRegistrationFailed = 6012;
 
     /// <summary>A blackhole route for the node's subnet was added.</summary>
@@ -68,4 +68,10 @@ public static class HostingEventIds
 
     /// <summary>The lease was renewed (debug).</summary>
     public const int LeaseRenewed = 6020;
+
+    /// <summary>The registry holds no network configuration; said on every retry.</summary>
+    public const int NetworkConfigMissing = 6021;
+
+    /// <summary>Registering the network failed with a permanent error; the agent stops.</summary>
+    public const int RegistrationFailedPermanently = 6022;
 }

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Backends;
-using Overlay.Backends.Reconcile;
 using Overlay.Hosting.Internal;
 using Overlay.Netlink;
 using Overlay.Subnets;
@@ -40,6 +39,11 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _isReady;
     private volatile IOverlayNetwork? _network;
+    private readonly NodeStatusTracker _problems;
+    private readonly Lock _statusLock = new();
+    private readonly NetlinkClientOptions _netlinkOptions;
+    private NodeStatus _status = NodeStatus.Healthy;
+    private volatile string _phase = "not started";
     private volatile NetworkConfig? _config;
     private volatile ExternalInterface? _external;
     private HealthServer? _health;
@@ -67,6 +71,57 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<OverlayAgent>();
         _time = timeProvider ?? TimeProvider.System;
+        _problems = new NodeStatusTracker(_time, _logger);
+        _problems.Changed += (_, _) => PublishStatus();
+        _netlinkOptions = _options.NetlinkOptions.LoggerFactory is null && loggerFactory is not null
+            ? _options.NetlinkOptions with { LoggerFactory = _loggerFactory }
+            : _options.NetlinkOptions;
+    }
+
+    /// <summary>
+    /// Raised when a peer's status changes in the current network — and across re-registrations:
+    /// when a lost lease makes the agent register a new network, the old network's peers are reported
+    /// removed (current <see langword="null"/>) and the new network's peers added as it programs them,
+    /// so a subscriber never needs to subscribe again. A subscriber that throws is logged and ignored.
+    /// </summary>
+    public event EventHandler<PeerStatusChangedEventArgs>? PeerStatusChanged;
+
+    /// <summary>Raised when <see cref="Status"/> changes. A subscriber that throws is logged and ignored.</summary>
+    public event EventHandler<NodeStatusChangedEventArgs>? StatusChanged;
+
+    /// <summary>The peers of the current network (empty while none is registered).</summary>
+    public IReadOnlyList<PeerStatus> Peers => _network?.Peers ?? [];
+
+    /// <summary>
+    /// The node's problems: the agent's own (<see cref="AgentProblems"/>: a missing network
+    /// configuration, a registration that keeps failing, a lost lease, an unwritable subnet file) and
+    /// the current network's (<see cref="IOverlayNetwork.Status"/>).
+    /// </summary>
+    public NodeStatus Status
+    {
+        get
+        {
+            lock (_statusLock)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>Why the agent is not ready (what it is doing, and its problems), or null when it is ready.
+    /// <c>/readyz</c> answers it on the line after flannel's text.</summary>
+    public string? NotReadyReason
+    {
+        get
+        {
+            if (_isReady)
+            {
+                return null;
+            }
+
+            NodeStatus status = Status;
+            return status.IsHealthy ? _phase : $"{_phase}; {status.Summary}";
+        }
     }
 
     /// <summary>Raised on every change of the lease's state (renewed, lost, re-acquired, …), from the lease keeper's loop.</summary>
@@ -183,11 +238,12 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         // 2. The health server, before anything slow (liveness works during start-up).
         if (_options.HealthzPort > 0)
         {
-            _health = HealthServer.Start(new IPEndPoint(_options.ParsedHealthzIP, _options.HealthzPort), _options.NetlinkOptions.NetworkNamespace, () => _isReady, _logger);
+            _health = HealthServer.Start(new IPEndPoint(_options.ParsedHealthzIP, _options.HealthzPort), _options.NetlinkOptions.NetworkNamespace, () => _isReady, _logger, () => NotReadyReason);
             Log.HealthServerListening(_logger, _health.Endpoint);
         }
 
         // 3. The network configuration, retried until it can be read.
+        _phase = "reading the network configuration";
         NetworkConfig config = await GetNetworkConfigAsync(cancellationToken).ConfigureAwait(false);
         _config = config;
         Log.NetworkConfigRead(_logger, config.Network, config.EnableIPv4, config.IPv6Network, config.EnableIPv6, config.BackendType);
@@ -199,13 +255,14 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         }
 
         // 5. The external interface.
+        _phase = "choosing the external interface";
         ExternalInterface external = await DiscoverInterfaceAsync(config, cancellationToken).ConfigureAwait(false);
         _external = external;
         Log.ExternalInterfaceChosen(_logger, external);
 
         // 6. The backend, and its registration (which acquires the lease).
         IOverlayBackend backend = _backends.Get(config.BackendType);
-        IOverlayNetwork network = await RegisterAsync(backend, config, external, previous4, previous6, cancellationToken).ConfigureAwait(false);
+        IOverlayNetwork network = await RegisterWithRetryAsync(backend, config, external, previous4, previous6, cancellationToken).ConfigureAwait(false);
         Lease? replaced = null;
         while (true)
         {
@@ -219,7 +276,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
                 config.Network is { } n4 ? [n4] : [], lost.Subnet is { } s4 ? [s4] : [],
                 config.IPv6Network is { } n6 ? [n6] : [], lost.IPv6Subnet is { } s6 ? [s6] : []);
             replaced = lost;
-            network = await ReRegisterAsync(backend, config, external, reacquired, cancellationToken).ConfigureAwait(false);
+            network = await RegisterWithRetryAsync(backend, config, external, reacquired.Subnet, reacquired.IPv6Subnet, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -229,6 +286,10 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         SubnetEnvNetworks previousNetworks, Lease? replaced, CancellationToken cancellationToken)
     {
         _network = network;
+        IReadOnlyList<PeerStatus> lastPeers = [];
+        network.PeerStatusChanged += OnNetworkPeerStatusChanged;
+        network.StatusChanged += OnNetworkStatusChanged;
+        PublishStatus();
         using var cycle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task blackhole = Task.CompletedTask;
         Task run = Task.CompletedTask;
@@ -254,6 +315,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
             bool written = await WriteSubnetFileAsync(config, network, cancellationToken).ConfigureAwait(false);
 
             // 10. The backend's peer loop.
+            _phase = $"waiting for the {config.BackendType} network to program its peers";
             run = Task.Run(() => network.RunAsync(cycle.Token), CancellationToken.None);
 
             // 11. The lease keeper: renewal, loss detection, re-acquisition.
@@ -267,6 +329,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
                 {
                     case LeaseState.Lost:
                         _isReady = false;
+                        _phase = $"the lease {e.Lease.Key} was lost; acquiring it again";
                         Log.LeaseLost(_logger, e.Lease.Key);
                         break;
                     case LeaseState.Reacquired:
@@ -277,19 +340,25 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
                         break;
                 }
 
-                LeaseStateChanged?.Invoke(this, e);
+                OverlayEvents.Raise(LeaseStateChanged, this, e, _logger, nameof(LeaseStateChanged));
             };
             keeping = keeper.RunAsync(cycle.Token);
 
             // Ready once the first peer snapshot is programmed (and the subnet file was written).
-            Task programmed = network is ReconcilingNetwork reconciling ? reconciling.Ready : Task.CompletedTask;
+            Task programmed = network.Ready;
             Task first = await Task.WhenAny(programmed, run, keeping, reacquired.Task).ConfigureAwait(false);
-            if (first == programmed && written && !reacquired.Task.IsCompleted)
+            if (first == programmed && programmed.IsFaulted)
+            {
+                await programmed.ConfigureAwait(false); // the network failed before it was ready
+            }
+
+            if (first == programmed && programmed.IsCompletedSuccessfully && written && !reacquired.Task.IsCompleted)
             {
                 _isReady = true;
+                _phase = "ready";
                 Log.Ready(_logger, lease.Key, network.Peers.Count);
                 _ready.TrySetResult();
-                NetworkReady?.Invoke(this, new OverlayNetworkReadyEventArgs(network));
+                OverlayEvents.Raise(NetworkReady, this, new OverlayNetworkReadyEventArgs(network), _logger, nameof(NetworkReady));
             }
 
             first = await Task.WhenAny(run, keeping, reacquired.Task).ConfigureAwait(false);
@@ -309,9 +378,54 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
             await Quietly(run).ConfigureAwait(false);
             await Quietly(keeping).ConfigureAwait(false);
             await Quietly(blackhole).ConfigureAwait(false);
+            lastPeers = network.Peers;
+            network.PeerStatusChanged -= OnNetworkPeerStatusChanged;
+            network.StatusChanged -= OnNetworkStatusChanged;
             _network = null;
             await network.DisposeAsync().ConfigureAwait(false);
+
+            // The network is gone: its peers leave the agent's view (the next network adds its own).
+            foreach (PeerStatus peer in lastPeers)
+            {
+                OverlayEvents.Raise(PeerStatusChanged, this, new PeerStatusChangedEventArgs(peer, null), _logger, nameof(PeerStatusChanged));
+            }
+
+            PublishStatus();
         }
+    }
+
+    private void OnNetworkPeerStatusChanged(object? sender, PeerStatusChangedEventArgs e)
+    {
+        if (ReferenceEquals(sender, _network))
+        {
+            OverlayEvents.Raise(PeerStatusChanged, this, e, _logger, nameof(PeerStatusChanged));
+        }
+    }
+
+    private void OnNetworkStatusChanged(object? sender, NodeStatusChangedEventArgs e) => PublishStatus();
+
+    /// <summary>Recomputes <see cref="Status"/> (the agent's problems + the network's) and raises
+    /// <see cref="StatusChanged"/> when it changed.</summary>
+    private void PublishStatus()
+    {
+        NodeStatus previous, current;
+        lock (_statusLock)
+        {
+            previous = _status;
+            NodeStatus own = _problems.Current;
+            NodeStatus? network = _network?.Status;
+            current = network is null || network.IsHealthy ? own
+                : own.IsHealthy ? network
+                : new NodeStatus([.. own.Problems.Concat(network.Problems).OrderBy(p => p.Code, StringComparer.Ordinal)]);
+            if (current.Problems.SequenceEqual(previous.Problems))
+            {
+                return;
+            }
+
+            _status = current;
+        }
+
+        OverlayEvents.Raise(StatusChanged, this, new NodeStatusChangedEventArgs(previous, current), _logger, nameof(StatusChanged));
     }
 
     private static async Task Quietly(Task task)
@@ -333,11 +447,22 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         {
             try
             {
-                return await _registry.GetNetworkConfigAsync(cancellationToken).ConfigureAwait(false);
+                NetworkConfig config = await _registry.GetNetworkConfigAsync(cancellationToken).ConfigureAwait(false);
+                _problems.Clear(AgentProblems.NetworkConfigMissing);
+                _problems.Clear(AgentProblems.NetworkConfigUnreadable);
+                return config;
+            }
+            catch (NetworkConfigNotFoundException ex)
+            {
+                // Said every time, not once: an operator looking at the log or /readyz sees what is missing.
+                Log.NetworkConfigMissing(_logger, ex.Message, _options.ConfigRetryInterval);
+                _problems.Report(AgentProblems.NetworkConfigMissing, ex.Message);
             }
             catch (Exception ex) when (ex is SubnetRegistryException or NetworkConfigException)
             {
                 Log.NetworkConfigRetry(_logger, _options.ConfigRetryInterval, ex.Message);
+                _problems.Clear(AgentProblems.NetworkConfigMissing);
+                _problems.Report(AgentProblems.NetworkConfigUnreadable, ex.Message);
             }
 
             await Task.Delay(_options.ConfigRetryInterval, _time, cancellationToken).ConfigureAwait(false);
@@ -351,7 +476,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
             return await discover(config, cancellationToken).ConfigureAwait(false);
         }
 
-        using NetlinkClient netlink = NetlinkClient.Open(_options.NetlinkOptions);
+        using NetlinkClient netlink = NetlinkClient.Open(_netlinkOptions);
         return await ExternalInterfaceDiscovery.DiscoverAsync(netlink, _options.ExternalInterface, config.EnableIPv4, config.EnableIPv6, cancellationToken).ConfigureAwait(false);
     }
 
@@ -362,7 +487,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         {
             PreviousSubnet = previous4,
             PreviousIPv6Subnet = previous6,
-            NetlinkOptions = _options.NetlinkOptions,
+            NetlinkOptions = _netlinkOptions,
             Reconcile = _options.Reconcile,
             LoggerFactory = _loggerFactory,
             TimeProvider = _time,
@@ -372,24 +497,55 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         return network;
     }
 
-    private async ValueTask<IOverlayNetwork> ReRegisterAsync(IOverlayBackend backend, NetworkConfig config, ExternalInterface external, Lease lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Registers the network; a transient failure (<see cref="IsTransient"/>) is reported as the problem
+    /// <see cref="AgentProblems.RegistrationFailing"/> and retried with back-off, a permanent one ends
+    /// the agent with its reason.
+    /// </summary>
+    private async ValueTask<IOverlayNetwork> RegisterWithRetryAsync(IOverlayBackend backend, NetworkConfig config, ExternalInterface external,
+        IPNetwork? previous4, IPNetwork? previous6, CancellationToken cancellationToken)
     {
         TimeSpan delay = _options.RetryInitialDelay;
+        _phase = $"registering the {backend.Type} network";
         while (true)
         {
             try
             {
-                return await RegisterAsync(backend, config, external, lease.Subnet, lease.IPv6Subnet, cancellationToken).ConfigureAwait(false);
+                IOverlayNetwork network = await RegisterAsync(backend, config, external, previous4, previous6, cancellationToken).ConfigureAwait(false);
+                _problems.Clear(AgentProblems.RegistrationFailing);
+                return network;
+            }
+            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                Log.RegistrationRetry(_logger, backend.Type, delay, ex);
+                _problems.Report(AgentProblems.RegistrationFailing, $"registering the {backend.Type} network failed (retrying): {ex.Message}");
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                Log.ReRegistrationFailed(_logger, delay, ex);
+                Log.RegistrationFailedPermanently(_logger, backend.Type, ex);
+                throw;
             }
 
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryMaxDelay.Ticks));
         }
     }
+
+    /// <summary>
+    /// Whether a registration error may go away by itself: a <see cref="NetworkRegistrationException"/>,
+    /// <see cref="SubnetRegistryException"/> or <see cref="NetlinkException"/> that says it is transient, or a
+    /// timeout. Configuration errors and every other exception are permanent: retrying cannot fix them.
+    /// </summary>
+    /// <param name="exception">The error.</param>
+    /// <returns>True when the agent retries it.</returns>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        NetworkRegistrationException e => e.IsTransient,
+        SubnetRegistryException e => e.IsTransient,
+        NetlinkException e => e.IsTransient,
+        TimeoutException => true,
+        _ => false,
+    };
 
     private async Task<bool> WriteSubnetFileAsync(NetworkConfig config, IOverlayNetwork network, CancellationToken cancellationToken)
     {
@@ -406,19 +562,21 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         try
         {
             await SubnetEnvFile.WriteAsync(_options.SubnetFilePath, env, cancellationToken).ConfigureAwait(false);
+            _problems.Clear(AgentProblems.SubnetFileUnwritable);
             Log.SubnetFileWritten(_logger, _options.SubnetFilePath, env.Subnet, env.IPv6Subnet, env.Mtu, env.IPMasq);
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.SubnetFileWriteFailed(_logger, _options.SubnetFilePath, ex);
+            _problems.Report(AgentProblems.SubnetFileUnwritable, $"the subnet file {_options.SubnetFilePath} could not be written: {ex.Message}");
             return false;
         }
     }
 
     private async Task BlackholeLoopAsync(NetworkConfig config, Lease lease, Lease? replaced, CancellationToken cancellationToken)
     {
-        using NetlinkClient netlink = NetlinkClient.Open(_options.NetlinkOptions);
+        using NetlinkClient netlink = NetlinkClient.Open(_netlinkOptions);
         List<IPNetwork> subnets = OwnSubnets(config, lease);
         if (replaced is not null)
         {
@@ -497,9 +655,9 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
             await netlink.RouteAddAsync(BlackholeRoute(subnet), cancellationToken).ConfigureAwait(false);
             Log.BlackholeRouteAdded(_logger, subnet, _options.BlackholeRouteProtocol, _options.BlackholeRouteMetric);
         }
-        catch (NetlinkException ex) when (ex.Errno == 17)
+        catch (NetlinkException ex) when (ex.IsAlreadyExists)
         {
-            // EEXIST: added meanwhile.
+            // Added meanwhile.
         }
     }
 
@@ -541,4 +699,20 @@ public sealed class OverlayNetworkReadyEventArgs : EventArgs
 
     /// <summary>Its lease.</summary>
     public Lease Lease => Network.Lease;
+}
+
+/// <summary>The codes of the node problems an <see cref="OverlayAgent"/> reports itself (<see cref="OverlayAgent.Status"/>).</summary>
+public static class AgentProblems
+{
+    /// <summary>The registry holds no network configuration (flannel's <c>&lt;prefix&gt;/config</c>); the agent keeps asking.</summary>
+    public const string NetworkConfigMissing = "NetworkConfigMissing";
+
+    /// <summary>The network configuration could not be read or is invalid; the agent keeps asking.</summary>
+    public const string NetworkConfigUnreadable = "NetworkConfigUnreadable";
+
+    /// <summary>Registering the network failed with a transient error; the agent retries with back-off.</summary>
+    public const string RegistrationFailing = "RegistrationFailing";
+
+    /// <summary>The subnet file could not be written; the agent is not ready.</summary>
+    public const string SubnetFileUnwritable = "SubnetFileUnwritable";
 }

@@ -55,6 +55,29 @@ public class NetlinkException : IOException
     /// <summary>True for errors that may go away on retry (EINTR, EAGAIN, EBUSY, ENOBUFS).</summary>
     public bool IsTransient => Errno is LinuxErrno.EINTR or LinuxErrno.EAGAIN or LinuxErrno.EBUSY or LinuxErrno.ENOBUFS;
 
+    /// <summary>True when the object to create exists already (EEXIST).</summary>
+    public bool IsAlreadyExists => Errno == LinuxErrno.EEXIST;
+
+    /// <summary>True when the object, or the device it belongs to, does not exist (see <see cref="IsNotFoundErrno"/>).</summary>
+    public bool IsNotFound => IsNotFoundErrno(Errno);
+
+    /// <summary>True when the caller lacks the privilege (EPERM, EACCES): typically CAP_NET_ADMIN is missing.</summary>
+    public bool IsPermissionDenied => Errno is LinuxErrno.EPERM or LinuxErrno.EACCES;
+
+    /// <summary>True when the kernel lacks the feature (EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, ENOSYS),
+    /// e.g. a link kind whose module is not built.</summary>
+    public bool IsNotSupported => Errno is LinuxErrno.EOPNOTSUPP or LinuxErrno.EPROTONOSUPPORT or LinuxErrno.EAFNOSUPPORT or LinuxErrno.ENOSYS;
+
+    /// <summary>
+    /// True for the errnos the kernel answers when an object to read, change or delete is absent:
+    /// ENOENT and ESRCH (no such entry or route), ENODEV (no such device), EADDRNOTAVAIL (no such address).
+    /// Deleting something in this state has nothing left to do.
+    /// </summary>
+    /// <param name="errno">A positive errno.</param>
+    /// <returns>Whether it means "not there".</returns>
+    public static bool IsNotFoundErrno(int errno) =>
+        errno is LinuxErrno.ENOENT or LinuxErrno.ESRCH or LinuxErrno.ENODEV or LinuxErrno.EADDRNOTAVAIL;
+
     /// <summary>The symbolic name of <paramref name="errno"/> (EEXIST, ENODEV, …) or its number.</summary>
     /// <param name="errno">A positive errno.</param>
     /// <returns>The name.</returns>

@@ -156,8 +156,7 @@ public sealed partial class NetlinkClient : IDisposable
         }
     }
 
-    private static bool IsAbsent(NetlinkException ex) =>
-        ex.Errno is LinuxErrno.ENOENT or LinuxErrno.ESRCH or LinuxErrno.ENODEV or LinuxErrno.EADDRNOTAVAIL;
+    private static bool IsAbsent(NetlinkException ex) => ex.IsNotFound;
 
     private delegate void RequestBuilder<TState>(ref NetlinkMessageWriter writer, TState state, uint sequence);
 }

@@ -118,6 +118,9 @@ public static class LinuxErrno
     /// <summary>EAGAIN.</summary>
     public const int EAGAIN = 11;
 
+    /// <summary>EACCES.</summary>
+    public const int EACCES = 13;
+
     /// <summary>EBUSY.</summary>
     public const int EBUSY = 16;
 
@@ -138,6 +141,9 @@ public static class LinuxErrno
 
     /// <summary>EOPNOTSUPP.</summary>
     public const int EOPNOTSUPP = 95;
+
+    /// <summary>EAFNOSUPPORT.</summary>
+    public const int EAFNOSUPPORT = 97;
 
     /// <summary>EADDRNOTAVAIL.</summary>
     public const int EADDRNOTAVAIL = 99;

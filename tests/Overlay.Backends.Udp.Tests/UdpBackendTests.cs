@@ -25,8 +25,10 @@ public sealed class UdpBackendTests
     {
         const string NetConf = "{\"Network\":\"198.19.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"2001:db8:19::/48\",\"Backend\":{\"Type\":\"udp\"}}";
         using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse(NetConf));
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => new UdpBackend().RegisterNetworkAsync(Registration(NetConf, registry), TestContext.Current.CancellationToken).AsTask());
+        var ex = await Assert.ThrowsAsync<NetworkRegistrationException>(() => new UdpBackend().RegisterNetworkAsync(Registration(NetConf, registry), TestContext.Current.CancellationToken).AsTask());
         Assert.Contains("IPv4 only", ex.Message, StringComparison.Ordinal);
+        Assert.False(ex.IsTransient);
+        Assert.Equal("udp", ex.BackendType);
         await AssertNoLeaseAsync(registry);
     }
 
@@ -35,7 +37,9 @@ public sealed class UdpBackendTests
     {
         const string NetConf = "{\"Network\":\"198.19.0.0/16\",\"Backend\":{\"Type\":\"udp\"}}";
         using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse(NetConf));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => new UdpBackend().RegisterNetworkAsync(Registration(NetConf, registry, IPAddress.Parse("2001:db8:18::1")), TestContext.Current.CancellationToken).AsTask());
+        var ex = await Assert.ThrowsAsync<NetworkRegistrationException>(() => new UdpBackend().RegisterNetworkAsync(Registration(NetConf, registry, IPAddress.Parse("2001:db8:18::1")), TestContext.Current.CancellationToken).AsTask());
+        Assert.Contains("IPv4 address", ex.Message, StringComparison.Ordinal);
+        Assert.False(ex.IsTransient);
     }
 
     [Theory]

@@ -26,6 +26,9 @@ internal sealed class FakeRegistry(ISubnetRegistry inner, StepLog steps) : ISubn
 
     public int FailConfigReads { get; set; }
 
+    /// <summary>Config reads that answer "no configuration" (after <see cref="FailConfigReads"/>).</summary>
+    public int MissingConfigReads { get; set; }
+
     public int ConfigReads { get; private set; }
 
     public NetworkConfig? ConfigOverride { get; set; }
@@ -54,6 +57,11 @@ internal sealed class FakeRegistry(ISubnetRegistry inner, StepLog steps) : ISubn
         if (ConfigReads <= FailConfigReads)
         {
             throw new SubnetRegistryException("the registry is not reachable (fake)", isTransient: true);
+        }
+
+        if (ConfigReads <= FailConfigReads + MissingConfigReads)
+        {
+            throw new NetworkConfigNotFoundException("/fake/config", "there is no key /fake/config (fake); create it with etcdctl put");
         }
 
         return ConfigOverride ?? await inner.GetNetworkConfigAsync(cancellationToken);
@@ -105,25 +113,68 @@ internal sealed class FakeBackend(StepLog steps, string subnetFile) : IOverlayBa
 
     public IReadOnlyList<FakeNetwork> Networks => [.. _networks];
 
+    /// <summary>Errors thrown by the next registrations, in order (before any lease is taken).</summary>
+    public ConcurrentQueue<Exception> Failures { get; } = new();
+
+    /// <summary>When false, a network's <see cref="IOverlayNetwork.Ready"/> stays pending until the test completes it.</summary>
+    public bool ReadyWhenRunning { get; set; } = true;
+
+    /// <summary>Completes with each network as it is created.</summary>
+    public event Action<FakeNetwork>? Created;
+
     public async ValueTask<IOverlayNetwork> RegisterNetworkAsync(NetworkRegistration registration, CancellationToken cancellationToken = default)
     {
         steps.Add("register");
         _registrations.Enqueue(registration);
-        var attributes = new LeaseAttributes { PublicIP = registration.ExternalInterface.PublicIP!, BackendType = Type };
-        Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(attributes), cancellationToken);
-        var network = new FakeNetwork(lease, steps, subnetFile);
+        if (Failures.TryDequeue(out Exception? failure))
+        {
+            throw failure;
+        }
+
+        Lease lease = await registration.Registry.AcquireLeaseAsync(registration.CreateLeaseRequest(registration.CreateLeaseAttributes(Type)), cancellationToken);
+        var network = new FakeNetwork(lease, steps, subnetFile, ReadyWhenRunning);
         _networks.Enqueue(network);
+        Created?.Invoke(network);
         return network;
     }
 }
 
-internal sealed class FakeNetwork(Lease lease, StepLog steps, string subnetFile) : IOverlayNetwork
+/// <summary>A third party's network: not a ReconcilingNetwork; readiness, peers and node problems are driven by the test.</summary>
+internal sealed class FakeNetwork(Lease lease, StepLog steps, string subnetFile, bool readyWhenRunning = true) : IOverlayNetwork
 {
+    private readonly ConcurrentDictionary<string, PeerStatus> _peers = new(StringComparer.Ordinal);
+
     public Lease Lease { get; } = lease;
 
     public int Mtu => 1450;
 
-    public IReadOnlyList<PeerStatus> Peers => [];
+    public TaskCompletionSource ReadySource { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Ready => ReadySource.Task;
+
+    public IReadOnlyList<PeerStatus> Peers => [.. _peers.Values];
+
+    public NodeStatusTracker Problems { get; } = new();
+
+    public NodeStatus Status => Problems.Current;
+
+    public event EventHandler<NodeStatusChangedEventArgs>? StatusChanged
+    {
+        add => Problems.Changed += value;
+        remove => Problems.Changed -= value;
+    }
+
+    public event EventHandler<PeerStatusChangedEventArgs>? PeerStatusChanged;
+
+    /// <summary>Adds or changes a peer and raises the event as a network does (through <see cref="OverlayEvents"/>).</summary>
+    public PeerStatus SetPeer(string key, PeerMode mode, string reason)
+    {
+        var status = new PeerStatus(key, Lease with { }, mode, reason, null, DateTimeOffset.UnixEpoch);
+        _peers.TryGetValue(key, out PeerStatus? previous);
+        _peers[key] = status;
+        OverlayEvents.Raise(PeerStatusChanged, this, new PeerStatusChangedEventArgs(previous, status), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, nameof(PeerStatusChanged));
+        return status;
+    }
 
     /// <summary>The subnet file's content when the peer loop started (null: absent).</summary>
     public string? SubnetFileAtRun { get; private set; }
@@ -132,16 +183,15 @@ internal sealed class FakeNetwork(Lease lease, StepLog steps, string subnetFile)
 
     public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public event EventHandler<PeerStatusChangedEventArgs>? PeerStatusChanged
-    {
-        add { }
-        remove { }
-    }
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         SubnetFileAtRun = File.Exists(subnetFile) ? await File.ReadAllTextAsync(subnetFile, cancellationToken) : null;
         steps.Add("run");
+        if (readyWhenRunning)
+        {
+            ReadySource.TrySetResult();
+        }
+
         Started.TrySetResult();
         await Task.Delay(Timeout.Infinite, cancellationToken);
     }

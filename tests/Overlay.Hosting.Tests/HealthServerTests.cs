@@ -23,6 +23,19 @@ public sealed class HealthServerTests
     }
 
     [Fact]
+    public async Task A_not_ready_answer_carries_the_reason_on_the_line_after_flannels_text()
+    {
+        bool ready = false;
+        await using HealthServer server = HealthServer.Start(new IPEndPoint(IPAddress.Loopback, 0), null, () => ready, NullLogger.Instance,
+            () => ready ? null : "reading the network configuration; NetworkConfigMissing: there is no key /coreos.com/network/config");
+
+        Assert.Equal("HTTP/1.1 503 Service Unavailable|flanneld is not ready yet\nreading the network configuration; NetworkConfigMissing: there is no key /coreos.com/network/config",
+            await GetAsync(server.Endpoint, "/readyz"));
+        ready = true;
+        Assert.Equal("HTTP/1.1 200 OK|flanneld is ready", await GetAsync(server.Endpoint, "/readyz"));
+    }
+
+    [Fact]
     public async Task Malformed_request_gets_400()
     {
         await using HealthServer server = HealthServer.Start(new IPEndPoint(IPAddress.Loopback, 0), null, () => true, NullLogger.Instance);

@@ -275,6 +275,208 @@ public sealed class OverlayAgentTests : IDisposable
         await Assert.ThrowsAsync<InvalidOperationException>(() => agent.StartAsync(TestContext.Current.CancellationToken).Guard());
     }
 
+    [Fact]
+    public async Task Readiness_of_a_third_party_network_is_awaited_and_the_reason_says_what_the_agent_waits_for()
+    {
+        _backend.ReadyWhenRunning = false;
+        await using OverlayAgent agent = CreateAgent(o => o.HealthzPort = 0);
+        Task start = agent.StartAsync(TestContext.Current.CancellationToken);
+        var network = await WaitForNetworkAsync(0);
+        await network.Started.Task.Guard();
+
+        Assert.False(start.IsCompleted);
+        Assert.False(agent.IsReady);
+        Assert.Contains("waiting for the fake network to program its peers", agent.NotReadyReason, StringComparison.Ordinal);
+
+        network.ReadySource.TrySetResult();
+        await start.Guard();
+        Assert.True(agent.IsReady);
+        Assert.Null(agent.NotReadyReason);
+    }
+
+    [Fact]
+    public async Task A_network_that_fails_before_it_is_ready_fails_the_start()
+    {
+        _backend.ReadyWhenRunning = false;
+        await using OverlayAgent agent = CreateAgent();
+        Task start = agent.StartAsync(TestContext.Current.CancellationToken);
+        var network = await WaitForNetworkAsync(0);
+        await network.Started.Task.Guard();
+
+        network.ReadySource.TrySetException(new NetworkRegistrationException("fake", "the data path died", isTransient: false));
+
+        var error = await Assert.ThrowsAsync<NetworkRegistrationException>(() => start.Guard());
+        Assert.Contains("the data path died", error.Message, StringComparison.Ordinal);
+        Assert.False(agent.IsReady);
+    }
+
+    [Fact]
+    public async Task Agent_level_peer_events_survive_a_lease_loss_and_a_throwing_subscriber_is_only_logged()
+    {
+        await using OverlayAgent agent = CreateAgent();
+        var events = new List<(object? Sender, PeerStatusChangedEventArgs Args)>();
+        agent.PeerStatusChanged += (_, _) => throw new InvalidOperationException("subscriber bug");
+        agent.PeerStatusChanged += (sender, e) =>
+        {
+            lock (events)
+            {
+                events.Add((sender, e));
+            }
+        };
+        var readyAgain = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int readyCount = 0;
+        agent.NetworkReady += (_, _) =>
+        {
+            if (Interlocked.Increment(ref readyCount) == 2)
+            {
+                readyAgain.TrySetResult();
+            }
+        };
+        await agent.StartAsync(TestContext.Current.CancellationToken).Guard();
+
+        FakeNetwork first = _backend.Networks[0];
+        first.SetPeer("10.5.1.0-24", PeerMode.Direct, "fake peer of the first network");
+        Assert.Equal("10.5.1.0-24", Assert.Single(agent.Peers).Key);
+
+        await _inner.ReleaseLeaseAsync(agent.Lease!, TestContext.Current.CancellationToken); // forces a loss and a re-registration
+        await readyAgain.Task.Guard();
+        FakeNetwork second = _backend.Networks[1];
+        Assert.NotSame(first, second);
+        first.SetPeer("10.5.9.0-24", PeerMode.Direct, "late event of the disposed network"); // not forwarded
+        second.SetPeer("10.5.2.0-24", PeerMode.Vxlan, "fake peer of the second network");
+
+        lock (events)
+        {
+            Assert.All(events, e => Assert.Same(agent, e.Sender));
+            Assert.Equal(
+                [("10.5.1.0-24", true), ("10.5.1.0-24", false), ("10.5.2.0-24", true)],
+                events.Select(e => ((e.Args.Current ?? e.Args.Previous)!.Key, e.Args.Current is not null)));
+        }
+
+        Assert.Equal("10.5.2.0-24", Assert.Single(agent.Peers).Key);
+        Assert.Equal(3, _logs.Entries.Count(e => e.Id == BackendsEventIds.SubscriberFailed));
+        Assert.True(agent.IsReady);
+        Assert.False(agent.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Node_status_merges_the_networks_problems_and_follows_the_current_network()
+    {
+        await using OverlayAgent agent = CreateAgent();
+        var seen = new List<NodeStatus>();
+        agent.StatusChanged += (_, e) =>
+        {
+            lock (seen)
+            {
+                seen.Add(e.Current);
+            }
+        };
+        await agent.StartAsync(TestContext.Current.CancellationToken).Guard();
+        Assert.True(agent.Status.IsHealthy);
+
+        _backend.Networks[0].Problems.Report("RouteTableFull", "the route table holds 50 of 50 routes (fake)");
+
+        Assert.Equal("RouteTableFull", Assert.Single(agent.Status.Problems).Code);
+        _backend.Networks[0].Problems.Clear("RouteTableFull");
+        Assert.True(agent.Status.IsHealthy);
+        lock (seen)
+        {
+            Assert.Equal([1, 0], seen.Select(s => s.Problems.Length));
+        }
+    }
+
+    [Fact]
+    public async Task Missing_network_configuration_is_said_on_every_retry_in_the_log_status_and_readiness_reason()
+    {
+        _registry.MissingConfigReads = 3;
+        await using OverlayAgent agent = CreateAgent();
+        var reasons = new List<string?>();
+        Task start = agent.StartAsync(TestContext.Current.CancellationToken);
+        DateTime guard = DateTime.UtcNow.AddSeconds(30);
+        while (!agent.Ready.IsCompleted && !agent.Completion.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < guard, "hang guard");
+            if (agent.Status.Find(AgentProblems.NetworkConfigMissing) is not null)
+            {
+                reasons.Add(agent.NotReadyReason);
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Yield();
+        }
+
+        await start.Guard();
+        Assert.Equal(3, _logs.Entries.Count(e => e.Id == HostingEventIds.NetworkConfigMissing && e.Level == LogLevel.Warning
+            && e.Text.Contains("there is no key /fake/config", StringComparison.Ordinal)));
+        Assert.Contains(reasons, r => r is not null && r.Contains("reading the network configuration", StringComparison.Ordinal)
+            && r.Contains("NetworkConfigMissing: there is no key /fake/config", StringComparison.Ordinal));
+        Assert.True(agent.Status.IsHealthy); // cleared once read
+        Assert.True(agent.IsReady);
+    }
+
+    [Fact]
+    public async Task Transient_registration_errors_are_retried_with_the_problem_shown()
+    {
+        _backend.Failures.Enqueue(NetworkRegistrationException.Transient("fake", "the device is busy (fake)"));
+        _backend.Failures.Enqueue(new SubnetRegistryException("etcd unreachable (fake)", isTransient: true));
+        await using OverlayAgent agent = CreateAgent();
+        bool sawProblem = false;
+        agent.StatusChanged += (_, e) => sawProblem |= e.Current.Find(AgentProblems.RegistrationFailing) is not null;
+        Task start = agent.StartAsync(TestContext.Current.CancellationToken);
+        DateTime guard = DateTime.UtcNow.AddSeconds(30);
+        while (!agent.Ready.IsCompleted && !agent.Completion.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < guard, "hang guard");
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Yield();
+        }
+
+        await start.Guard();
+        Assert.Equal(3, _backend.Registrations.Count);
+        Assert.Equal(2, _logs.Entries.Count(e => e.Id == HostingEventIds.ReRegistrationFailed));
+        Assert.True(sawProblem);
+        Assert.True(agent.Status.IsHealthy);
+    }
+
+    [Fact]
+    public async Task A_permanent_registration_error_stops_the_agent_with_the_reason()
+    {
+        _backend.Failures.Enqueue(NetworkRegistrationException.Permanent("fake", "the kernel has no fake module; use another backend"));
+        await using OverlayAgent agent = CreateAgent();
+
+        var error = await Assert.ThrowsAsync<NetworkRegistrationException>(() => agent.StartAsync(TestContext.Current.CancellationToken).Guard());
+
+        Assert.False(error.IsTransient);
+        Assert.Contains("no fake module", error.Message, StringComparison.Ordinal);
+        Assert.Single(_backend.Registrations);
+        Assert.True(agent.Completion.IsFaulted);
+        Assert.Contains(_logs.Entries, e => e.Id == HostingEventIds.RegistrationFailedPermanently);
+    }
+
+    [Fact]
+    public async Task The_agents_logger_factory_reaches_netlink_through_the_registration()
+    {
+        await using OverlayAgent agent = CreateAgent();
+        await agent.StartAsync(TestContext.Current.CancellationToken).Guard();
+
+        NetworkRegistration registration = Assert.Single(_backend.Registrations);
+        Assert.Same(_loggerFactory, registration.NetlinkOptions.LoggerFactory);
+        Assert.Same(_loggerFactory, registration.EffectiveNetlinkOptions.LoggerFactory);
+        Assert.Same(_loggerFactory, (registration with { NetlinkOptions = new() }).EffectiveNetlinkOptions.LoggerFactory);
+    }
+
+    private async Task<FakeNetwork> WaitForNetworkAsync(int index)
+    {
+        DateTime guard = DateTime.UtcNow.AddSeconds(30);
+        while (_backend.Networks.Count <= index)
+        {
+            Assert.True(DateTime.UtcNow < guard, "hang guard");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        return _backend.Networks[index];
+    }
+
     public void Dispose()
     {
         _inner.Dispose();

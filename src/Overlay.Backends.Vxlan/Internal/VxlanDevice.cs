@@ -33,7 +33,7 @@ internal sealed class VxlanDevice
         Name = family == AddressFamily.InterNetwork ? settings.IPv4DeviceName : settings.IPv6DeviceName;
         Mtu = family == AddressFamily.InterNetwork ? settings.IPv4DeviceMtu : settings.IPv6DeviceMtu;
         Local = (family == AddressFamily.InterNetwork ? external.Address : external.IPv6Address)
-            ?? throw new InvalidOperationException($"vxlan needs an {FamilyName} address on the external interface {external.Name} as the local VTEP address of {Name}.");
+            ?? throw NetworkRegistrationException.Permanent(VxlanBackendConfig.TypeName, $"vxlan needs an {FamilyName} address on the external interface {external.Name} as the local VTEP address of {Name}.");
     }
 
     public AddressFamily Family { get; }
@@ -168,10 +168,10 @@ internal sealed class VxlanDevice
             {
                 link = await _netlink.LinkAddAsync(desired, cancellationToken).ConfigureAwait(false);
             }
-            catch (NetlinkException ex) when (ex.Errno == LinuxErrno.EEXIST)
+            catch (NetlinkException ex) when (ex.IsAlreadyExists)
             {
                 // Another VXLAN device already uses this VNI/port/local combination (flannel user complaint: say which).
-                throw new InvalidOperationException(
+                throw NetworkRegistrationException.Permanent(VxlanBackendConfig.TypeName,
                     $"Creating {Name} failed: {ex.Message}. Another vxlan device probably uses VNI {_settings.Vni} on UDP port {_settings.EffectivePort} already.", ex);
             }
 
@@ -215,7 +215,7 @@ internal sealed class VxlanDevice
         Link current = await _netlink.GetLinkAsync(Index, cancellationToken).ConfigureAwait(false);
         if (current.MacAddress != Mac)
         {
-            throw new InvalidOperationException($"{Name} has MAC {current.MacAddress?.ToString() ?? "none"} after configuration, expected {Mac} (the MAC the lease publishes).");
+            throw NetworkRegistrationException.Transient(VxlanBackendConfig.TypeName, $"{Name} has MAC {current.MacAddress?.ToString() ?? "none"} after configuration, expected {Mac} (the MAC the lease publishes).");
         }
 
         return indexChanged;

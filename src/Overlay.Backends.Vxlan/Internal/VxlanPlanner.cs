@@ -26,7 +26,7 @@ internal sealed class VxlanPlanner(
     IKernelObjectKind routes,
     Func<AddressFamily, PlannerDevice?> devices,
     Func<IPAddress, CancellationToken, ValueTask<IReadOnlyList<Route>>> routeGet,
-    Func<int, string>? interfaceName = null)
+    Func<int, string?>? interfaceName = null)
 {
     public async ValueTask<PeerPlan> PlanAsync(Lease peer, CancellationToken cancellationToken)
     {
@@ -82,8 +82,9 @@ internal sealed class VxlanPlanner(
 
         if (settings.DirectRouting)
         {
-            (Route? direct, string why) = await OnLinkAsync(publicAddress, cancellationToken).ConfigureAwait(false);
-            if (direct is not null)
+            OnLinkResult onLink = await UnderlayRoutes.CheckOnLinkAsync(routeGet, publicAddress, interfaceName: interfaceName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            string why = onLink.Reason;
+            if (onLink is { IsOnLink: true, Route: { } direct })
             {
                 objects.Add(new DesiredObject(routes, new Route
                 {
@@ -140,37 +141,4 @@ internal sealed class VxlanPlanner(
         return true;
     }
 
-    /// <summary>flannel's test: the kernel's route to the address has no gateway. Returns the route
-    /// when direct, and the reason either way.</summary>
-    private async ValueTask<(Route? Route, string Why)> OnLinkAsync(IPAddress address, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<Route> found;
-        try
-        {
-            found = await routeGet(address, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NetlinkException ex)
-        {
-            return (null, $"no route to {address} ({ex.Message})");
-        }
-
-        if (found.Count == 0)
-        {
-            return (null, $"no route to {address}");
-        }
-
-        Route route = found[0];
-        if (route.Gateway is { } via)
-        {
-            return (null, $"{address} is not on-link: reached via router {via}");
-        }
-
-        if (found.Count > 1)
-        {
-            return (null, $"{address} has {found.Count} routes (multipath), not one on-link route");
-        }
-
-        string device = route.OutputInterface is int oif ? interfaceName?.Invoke(oif) ?? $"index {oif}" : "?";
-        return (route, $"{address} is on-link via {device}");
-    }
 }

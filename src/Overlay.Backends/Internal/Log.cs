@@ -38,4 +38,16 @@ internal static partial class Log
     [LoggerMessage(EventId = BackendsEventIds.NetworkStarted, Level = LogLevel.Information,
         Message = "Network {Type} started for lease {Lease} with {Peers} peer(s)")]
     public static partial void NetworkStarted(ILogger logger, string type, string lease, int peers);
+
+    [LoggerMessage(EventId = BackendsEventIds.SubscriberFailed, Level = LogLevel.Error,
+        Message = "A subscriber of {Event} on {Sender} threw; ignored")]
+    public static partial void SubscriberFailed(ILogger logger, string @event, string sender, Exception exception);
+
+    [LoggerMessage(EventId = BackendsEventIds.NodeProblemReported, Level = LogLevel.Warning,
+        Message = "Node problem {Code}: {Message}")]
+    public static partial void NodeProblemReported(ILogger logger, string code, string message);
+
+    [LoggerMessage(EventId = BackendsEventIds.NodeProblemCleared, Level = LogLevel.Information,
+        Message = "Node problem {Code} cleared after {Duration}")]
+    public static partial void NodeProblemCleared(ILogger logger, string code, TimeSpan duration);
 }

@@ -71,7 +71,7 @@ public sealed class FdbObjectKind : KernelObjectKind<FdbEntry>
     public override async ValueTask<IReadOnlyList<KernelObjectFailure>> RemoveAsync(IReadOnlyList<FdbEntry> items, CancellationToken cancellationToken)
     {
         NetlinkBulkResult result = await _netlink.FdbBulkAsync(NetlinkBulkOperation.Delete, items, cancellationToken).ConfigureAwait(false);
-        return [.. result.Failures.Where(f => !NeighborObjectKind.IsGone(f.Errno)).Select(RouteObjectKind.ToFailure)];
+        return [.. result.Failures.Where(f => !NetlinkException.IsNotFoundErrno(f.Errno)).Select(RouteObjectKind.ToFailure)];
     }
 
     /// <inheritdoc />
@@ -90,7 +90,7 @@ public sealed class FdbObjectKind : KernelObjectKind<FdbEntry>
                     }
                 }
             }
-            catch (NetlinkException ex) when (NeighborObjectKind.IsGone(ex.Errno))
+            catch (NetlinkException ex) when (ex.IsNotFound)
             {
             }
         }

@@ -70,7 +70,7 @@ public sealed class NeighborObjectKind : KernelObjectKind<Neighbor>
     public override async ValueTask<IReadOnlyList<KernelObjectFailure>> RemoveAsync(IReadOnlyList<Neighbor> items, CancellationToken cancellationToken)
     {
         NetlinkBulkResult result = await _netlink.NeighborBulkAsync(NetlinkBulkOperation.Delete, items, cancellationToken).ConfigureAwait(false);
-        return [.. result.Failures.Where(f => !IsGone(f.Errno)).Select(RouteObjectKind.ToFailure)];
+        return [.. result.Failures.Where(f => !NetlinkException.IsNotFoundErrno(f.Errno)).Select(RouteObjectKind.ToFailure)];
     }
 
     /// <inheritdoc />
@@ -89,7 +89,7 @@ public sealed class NeighborObjectKind : KernelObjectKind<Neighbor>
                     }
                 }
             }
-            catch (NetlinkException ex) when (IsGone(ex.Errno))
+            catch (NetlinkException ex) when (ex.IsNotFound)
             {
                 // The device vanished while listing: nothing of ours is on it.
             }
@@ -98,6 +98,4 @@ public sealed class NeighborObjectKind : KernelObjectKind<Neighbor>
         return owned;
     }
 
-    /// <summary>ENOENT/ESRCH (no such entry) and ENODEV (no such device): the object is gone.</summary>
-    internal static bool IsGone(int errno) => errno is LinuxErrno.ENOENT or LinuxErrno.ESRCH or LinuxErrno.ENODEV;
 }

@@ -46,11 +46,28 @@ public abstract class ReconcilingNetwork : IOverlayNetwork
         Logger = logger;
         _groups = groups;
         Reconciler = new PeerReconciler(kinds, registration.Reconcile, registration.TimeProvider, logger);
-        Reconciler.StatusChanged += (_, e) => PeerStatusChanged?.Invoke(this, e);
+        Reconciler.StatusChanged += (_, e) => OverlayEvents.Raise(PeerStatusChanged, this, e, Logger, nameof(PeerStatusChanged));
+        Problems = new NodeStatusTracker(registration.TimeProvider, logger);
+        Problems.Changed += (_, e) => OverlayEvents.Raise(StatusChanged, this, e, Logger, nameof(StatusChanged));
     }
 
     /// <inheritdoc />
     public event EventHandler<PeerStatusChangedEventArgs>? PeerStatusChanged;
+
+    /// <inheritdoc />
+    public event EventHandler<NodeStatusChangedEventArgs>? StatusChanged;
+
+    /// <inheritdoc />
+    public NodeStatus Status => Problems.Current;
+
+    /// <summary>The node-level problems this network reports (<see cref="Status"/>); backends report and clear through it.</summary>
+    protected NodeStatusTracker Problems { get; }
+
+    /// <summary>
+    /// When true, a change of a route that is not ours (another protocol) re-plans every peer: the
+    /// underlay changed, so which peers are on-link may have changed (host-gw, DirectRouting). False by default.
+    /// </summary>
+    protected virtual bool ReplansOnUnderlayRouteChange => false;
 
     /// <summary>The backend type.</summary>
     public string Type { get; }
@@ -77,7 +94,8 @@ public abstract class ReconcilingNetwork : IOverlayNetwork
     /// <summary>Logger.</summary>
     protected ILogger Logger { get; }
 
-    /// <summary>Completes once the first lease snapshot has been programmed (the network is ready).</summary>
+    /// <inheritdoc />
+    /// <remarks>Faults with the run's error (or is cancelled) when <see cref="RunAsync"/> ends before the first snapshot was programmed.</remarks>
     public Task Ready => _ready.Task;
 
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -88,7 +106,8 @@ public abstract class ReconcilingNetwork : IOverlayNetwork
     /// <summary>
     /// Handles a burst of netlink notifications. The default restores owned objects reported deleted
     /// or changed (for every kind that can decode the notification, see <see cref="RepairTarget"/>),
-    /// and on a link or address change re-plans every peer and runs a full reconcile.
+    /// on a link or address change re-plans every peer and runs a full reconcile, and — when
+    /// <see cref="ReplansOnUnderlayRouteChange"/> — re-plans every peer when a route that is not ours changed.
     /// </summary>
     protected virtual async ValueTask OnNotificationsAsync(IReadOnlyList<NetlinkNotification> notifications, CancellationToken cancellationToken)
     {
@@ -124,6 +143,11 @@ public abstract class ReconcilingNetwork : IOverlayNetwork
             await ReplanAllAsync(cancellationToken).ConfigureAwait(false);
             await Reconciler.ReconcileAllAsync(cancellationToken).ConfigureAwait(false);
         }
+        else if (ReplansOnUnderlayRouteChange
+            && notifications.Any(n => n is RouteNotification r && r.Route.Protocol != Registration.Reconcile.RouteProtocol))
+        {
+            await ReplanAllAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Maps a notification to the kind and object it concerns, or null to ignore it.</summary>
@@ -152,6 +176,16 @@ public abstract class ReconcilingNetwork : IOverlayNetwork
         try
         {
             await LoopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ready.TrySetCanceled(cancellationToken);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            _ready.TrySetException(ex);
+            throw;
         }
         finally
         {
@@ -353,6 +387,7 @@ public abstract class ReconcilingNetwork : IOverlayNetwork
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _ready.TrySetCanceled();
             _work.Writer.TryComplete();
             Netlink.Dispose();
         }

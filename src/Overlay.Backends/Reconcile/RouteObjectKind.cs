@@ -74,7 +74,7 @@ public sealed class RouteObjectKind : KernelObjectKind<Route>
     public override async ValueTask<IReadOnlyList<KernelObjectFailure>> RemoveAsync(IReadOnlyList<Route> items, CancellationToken cancellationToken)
     {
         NetlinkBulkResult result = await _netlink.RouteBulkAsync(NetlinkBulkOperation.Delete, items, cancellationToken).ConfigureAwait(false);
-        return [.. result.Failures.Where(f => f.Errno is not (LinuxErrno.ESRCH or LinuxErrno.ENOENT)).Select(ToFailure)];
+        return [.. result.Failures.Where(f => !NetlinkException.IsNotFoundErrno(f.Errno)).Select(ToFailure)];
     }
 
     /// <inheritdoc />

@@ -23,14 +23,16 @@ internal sealed class HealthServer : IAsyncDisposable
 
     private readonly Socket _listener;
     private readonly Func<bool> _isReady;
+    private readonly Func<string?>? _notReadyReason;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accept;
 
-    private HealthServer(Socket listener, Func<bool> isReady, ILogger logger)
+    private HealthServer(Socket listener, Func<bool> isReady, Func<string?>? notReadyReason, ILogger logger)
     {
         _listener = listener;
         _isReady = isReady;
+        _notReadyReason = notReadyReason;
         _logger = logger;
         Endpoint = (IPEndPoint)listener.LocalEndPoint!;
         _accept = AcceptLoopAsync(_stop.Token);
@@ -38,8 +40,10 @@ internal sealed class HealthServer : IAsyncDisposable
 
     public IPEndPoint Endpoint { get; }
 
-    /// <summary>Binds and listens; throws when the port is taken (flanneld crashes then, too).</summary>
-    public static HealthServer Start(IPEndPoint endpoint, NetworkNamespace? ns, Func<bool> isReady, ILogger logger)
+    /// <summary>Binds and listens; throws when the port is taken (flanneld crashes then, too). When
+    /// <paramref name="notReadyReason"/> gives a reason, a 503 from <c>/readyz</c> carries it on a second line
+    /// after flannel's text.</summary>
+    public static HealthServer Start(IPEndPoint endpoint, NetworkNamespace? ns, Func<bool> isReady, ILogger logger, Func<string?>? notReadyReason = null)
     {
         Socket socket = ns is null
             ? new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
@@ -51,7 +55,7 @@ internal sealed class HealthServer : IAsyncDisposable
             socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
             socket.Bind(endpoint);
             socket.Listen(32);
-            return new HealthServer(socket, isReady, logger);
+            return new HealthServer(socket, isReady, notReadyReason, logger);
         }
         catch
         {
@@ -127,7 +131,7 @@ internal sealed class HealthServer : IAsyncDisposable
         return path switch
         {
             "/healthz" => (200, HealthyText),
-            "/readyz" => _isReady() ? (200, ReadyText) : (503, NotReadyText),
+            "/readyz" => _isReady() ? (200, ReadyText) : (503, _notReadyReason?.Invoke() is { Length: > 0 } reason ? NotReadyText + "\n" + reason : NotReadyText),
             _ => (404, "404 page not found"),
         };
     }

@@ -54,8 +54,16 @@ internal static partial class Log
     public static partial void LeaseReacquired(ILogger logger, Overlay.Subnets.Lease previous, Overlay.Subnets.Lease lease, bool sameSubnet);
 
     [LoggerMessage(EventId = HostingEventIds.ReRegistrationFailed, Level = LogLevel.Error,
-        Message = "Registering the network again failed; retrying in {Delay}")]
-    public static partial void ReRegistrationFailed(ILogger logger, TimeSpan delay, Exception exception);
+        Message = "Registering the {Backend} network failed with a transient error; retrying in {Delay}")]
+    public static partial void RegistrationRetry(ILogger logger, string backend, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.RegistrationFailedPermanently, Level = LogLevel.Critical,
+        Message = "Registering the {Backend} network failed with a permanent error; the agent stops")]
+    public static partial void RegistrationFailedPermanently(ILogger logger, string backend, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.NetworkConfigMissing, Level = LogLevel.Warning,
+        Message = "The network configuration is missing: {Error} (the agent is not ready; asking again in {Delay})")]
+    public static partial void NetworkConfigMissing(ILogger logger, string error, TimeSpan delay);
 
     [LoggerMessage(EventId = HostingEventIds.BlackholeRouteAdded, Level = LogLevel.Information,
         Message = "Added blackhole route {Subnet} (protocol {Protocol}, metric {Metric})")]
