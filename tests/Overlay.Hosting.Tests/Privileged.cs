@@ -84,6 +84,33 @@ internal static class Privileged
         }
     }
 
+    /// <summary>
+    /// Copies the sample agent's build output to a new world-readable directory under /tmp, so that
+    /// another user (nobody) can run it wherever the clone lives — also in a directory only root can
+    /// enter. The caller deletes the returned directory.
+    /// </summary>
+    public static string CopyAgentForOtherUsers()
+    {
+        string source = Path.GetDirectoryName(AgentDll)!;
+        string target = Path.Combine("/tmp", "ovl-agent-copy-" + Guid.NewGuid().ToString("N")[..12]);
+        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        const UnixFileMode Enterable = Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        Directory.CreateDirectory(target, Enterable);
+        foreach (string dir in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(target, Path.GetRelativePath(source, dir)), Enterable);
+        }
+
+        foreach (string file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string copy = Path.Combine(target, Path.GetRelativePath(source, file));
+            File.Copy(file, copy);
+            File.SetUnixFileMode(copy, Readable);
+        }
+
+        return target;
+    }
+
     public static string DotnetHost => Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
 
     /// <summary>A started process with its output collected.</summary>

@@ -249,14 +249,24 @@ public sealed class PrivilegedSampleTests
     public async Task Demo_as_a_non_root_user_exits_non_zero_saying_root_is_needed()
     {
         Privileged.Require(); // to switch to nobody
-        using var demo = new Privileged.RunningProcess("setpriv",
-            ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Privileged.DotnetHost, Privileged.AgentDll, "demo"],
-            new Dictionary<string, string> { ["HOME"] = "/tmp", ["DOTNET_CLI_HOME"] = "/tmp" });
-        int exit = await demo.WaitAsync(60);
 
-        Assert.NotEqual(0, exit);
-        Assert.Contains("needs root", demo.Stderr, StringComparison.Ordinal);
-        Assert.Empty(LeftoverNamespaces(demo.Process.Id));
+        // nobody cannot read the build output where the clone may live (a directory only root can enter): run a copy.
+        string copy = Privileged.CopyAgentForOtherUsers();
+        try
+        {
+            using var demo = new Privileged.RunningProcess("setpriv",
+                ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Privileged.DotnetHost, Path.Combine(copy, Path.GetFileName(Privileged.AgentDll)), "demo"],
+                new Dictionary<string, string> { ["HOME"] = "/tmp", ["DOTNET_CLI_HOME"] = "/tmp" });
+            int exit = await demo.WaitAsync(60);
+
+            Assert.NotEqual(0, exit);
+            Assert.Contains("needs root", demo.Stderr, StringComparison.Ordinal);
+            Assert.Empty(LeftoverNamespaces(demo.Process.Id));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
     }
 
     private static string[] LeftoverNamespaces(int pid) =>
