@@ -32,6 +32,17 @@ public sealed class PeerReconcilerTests
         : [new DesiredObject(_routes, new FakeObject($"r{n}", "direct " + ip))]);
 
     [Fact]
+    public async Task A_throwing_status_subscriber_does_not_fault_the_reconciler()
+    {
+        _reconciler.StatusChanged += (_, _) => throw new InvalidOperationException("subscriber bug");
+
+        await _reconciler.ApplyAsync([Plan(1, "198.18.0.1")], [], Ct);
+
+        Assert.Single(_events);
+        Assert.Equal(2, _neigh.Kernel.Count + _routes.Kernel.Count);
+    }
+
+    [Fact]
     public async Task Added_peers_are_installed_in_one_bulk_call_per_kind_in_kind_order()
     {
         await _reconciler.ApplyAsync([Plan(1, "198.18.0.1"), Plan(2, "198.18.0.2")], [], Ct);

@@ -423,7 +423,7 @@ public sealed class PeerReconciler
         }
 
         Log.PeerStatusChanged(_logger, peer, current.Mode, current.Reason, current.LastError);
-        StatusChanged?.Invoke(this, new PeerStatusChangedEventArgs(previous, current));
+        OverlayEvents.Raise(StatusChanged, this, new PeerStatusChangedEventArgs(previous, current), _logger, nameof(StatusChanged));
     }
 
     private void RemoveStatus(string peer)
@@ -437,7 +437,7 @@ public sealed class PeerReconciler
             }
         }
 
-        StatusChanged?.Invoke(this, new PeerStatusChangedEventArgs(previous, null));
+        OverlayEvents.Raise(StatusChanged, this, new PeerStatusChangedEventArgs(previous, null), _logger, nameof(StatusChanged));
     }
 
     private static void Add<T>(Dictionary<string, List<T>> map, string key, T value)
