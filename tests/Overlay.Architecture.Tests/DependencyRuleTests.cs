@@ -54,6 +54,8 @@ public sealed class DependencyRuleTests
     [InlineData("Overlay.Backends.Udp", "<ProjectReference Include=\"..\\Overlay.Hosting\\Overlay.Hosting.csproj\" />", "Overlay.Backends.Udp may not reference project Overlay.Hosting")]
     [InlineData("Overlay.Subnets", "<ProjectReference Include=\"..\\Overlay.Backends\\Overlay.Backends.csproj\" />", "Overlay.Subnets may not reference project Overlay.Backends")]
     [InlineData("Overlay.Hosting", "<PackageReference Include=\"Microsoft.Extensions.Hosting\" />", "Overlay.Hosting may not reference package Microsoft.Extensions.Hosting")]
+    [InlineData("Overlay.Lab", "<ProjectReference Include=\"..\\Overlay.Backends.Vxlan\\Overlay.Backends.Vxlan.csproj\" />", "Overlay.Lab may not reference project Overlay.Backends.Vxlan")]
+    [InlineData("Overlay.Lab", "<PackageReference Include=\"Microsoft.Extensions.Hosting\" />", "Overlay.Lab may not reference package Microsoft.Extensions.Hosting")]
     [InlineData("Overlay.Something", "", "Overlay.Something: not in the dependency table of STYLE.md §2.2; add it there and to DependencyRules first")]
     public void Forbidden_references_are_reported(string project, string items, string expected)
     {
@@ -67,6 +69,7 @@ public sealed class DependencyRuleTests
     [InlineData("Overlay.Backends.Gce", "<PackageReference Include=\"Google.Apis.Auth\" />")]
     [InlineData("Overlay.Subnets.Etcd", "<ProjectReference Include=\"..\\Overlay.Subnets\\Overlay.Subnets.csproj\" /><PackageReference Include=\"dotnet-etcd\" />")]
     [InlineData("Overlay.Hosting", "<PackageReference Include=\"Microsoft.Extensions.Hosting.Abstractions\" /><ProjectReference Include=\"..\\Overlay.Backends\\Overlay.Backends.csproj\" />")]
+    [InlineData("Overlay.Lab", "<ProjectReference Include=\"..\\Overlay.Hosting\\Overlay.Hosting.csproj\" /><ProjectReference Include=\"..\\Overlay.Netlink\\Overlay.Netlink.csproj\" /><ProjectReference Include=\"..\\Overlay.Encap\\Overlay.Encap.csproj\" />")]
     [InlineData("Overlay.Netlink", "<PackageReference Include=\"Microsoft.CodeAnalysis.PublicApiAnalyzers\" PrivateAssets=\"all\" />")]
     public void Allowed_references_pass(string project, string items)
     {

@@ -35,6 +35,10 @@ public static partial class DependencyRules
             case "Overlay.Hosting":
                 return (["Overlay.Backends", "Overlay.Subnets", "Overlay.Netlink"],
                     [Logging, DependencyInjection, "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options"]);
+            case "Overlay.Lab":
+                // Hosting and everything below it; never a concrete backend package (the lab knows no backend).
+                return (["Overlay.Hosting", "Overlay.Backends", "Overlay.Subnets", "Overlay.Netlink", "Overlay.Encap"],
+                    [Logging, DependencyInjection, "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options"]);
         }
 
         Match backend = BackendName().Match(project);
