@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.ComponentModel;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -8,10 +7,10 @@ using Microsoft.Extensions.Logging;
 using Overlay.Backends;
 using Overlay.Backends.Reconcile;
 using Overlay.Hosting;
+using Overlay.Lab;
 using Overlay.Netlink;
 using Overlay.Subnets;
 using Overlay.Subnets.Etcd;
-using Overlay.Testing;
 
 namespace Overlay.Agent;
 
@@ -86,16 +85,6 @@ internal static class DemoCommand
             return ExitPrerequisite;
         }
 
-        try
-        {
-            await Shell.RunAsync("ip", ["-V"], cancellationToken: cancellationToken);
-        }
-        catch (Win32Exception)
-        {
-            await Console.Error.WriteLineAsync("overlay demo: needs iproute2 (the `ip` command) to build the lab: apt-get install iproute2");
-            return ExitPrerequisite;
-        }
-
         return await RunLabAsync(settings, backend, backends, loggerFactory, cancellationToken);
     }
 
@@ -104,12 +93,12 @@ internal static class DemoCommand
         string family = settings.IPv6 ? "dual stack (IPv4 + IPv6)" : "IPv4";
         Console.WriteLine($"Overlay demo: backend {backend.Type}, {settings.Nodes} nodes, {family}");
         Console.WriteLine($"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
-        Lab lab;
+        NamespaceLab lab;
         try
         {
-            lab = await Lab.CreateAsync(new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep }, cancellationToken);
+            lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep }, cancellationToken);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or Win32Exception)
+        catch (IOException ex) // NetlinkException included
         {
             await Console.Error.WriteLineAsync(
                 $"overlay demo: could not build the lab — a kernel feature is probably missing (network namespaces, veth, bridge):\n  {ex.Message}");
@@ -223,34 +212,29 @@ internal static class DemoCommand
     }
 
     private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory,
-        Lab lab, ISubnetRegistry registry, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
+        NamespaceLab lab, ISubnetRegistry registry, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
     {
 
         string shared = registry is EtcdSubnetRegistry etcd ? $"one etcd registry (prefix {etcd.Prefix})" : "one in-memory registry";
         Console.WriteLine($"[2/5] Starting {lab.Nodes.Count} agents in this process, one per node, sharing {shared} (net-conf: {config.ToJson()})");
         foreach (LabNode node in lab.Nodes)
         {
-            var options = new OverlayAgentOptions
-            {
-                SubnetFilePath = Path.Combine(stateDirectory, Name(node), "subnet.env"),
-                HealthzPort = HealthzPort,
-                NetlinkOptions = node.NetlinkOptions,
-            };
-            var agent = new OverlayAgent(registry, backends, options, loggerFactory: loggerFactory);
-            agents.Add((node, agent));
+            // The agent runs inside the node's namespace (netlink, health socket), its subnet.env under the state directory.
+            OverlayAgentOptions options = node.CreateAgentOptions(stateDirectory);
+            options.HealthzPort = HealthzPort;
+            OverlayAgent agent;
             try
             {
-                await agent.StartAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+                agent = await node.StartOverlayAgentAsync(registry, backends, options, loggerFactory, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                await Console.Error.WriteLineAsync($"overlay demo: the agent of {Name(node)} did not become ready: {ex.Message}");
+                await Console.Error.WriteLineAsync($"overlay demo: the agent of {node.Name} did not become ready: {ex.Message}");
                 return ExitFailed;
             }
 
-            Lease lease = agent.Lease!;
-            Console.WriteLine($"      {Name(node)}  {node.Namespace}  lease {Subnets(lease)}  ready (subnet.env written, /healthz on 127.0.0.1:{HealthzPort})");
-            await node.AddPodBridgeAsync(lease, cancellationToken);
+            agents.Add((node, agent));
+            Console.WriteLine($"      {node.Name}  {node.Namespace}  lease {Subnets(agent.Lease!)}  ready (subnet.env written, /healthz on 127.0.0.1:{HealthzPort})");
         }
 
         bool ok = true;
@@ -284,7 +268,7 @@ internal static class DemoCommand
                     {
                         IPAddress source = (v6 ? a.PodAddressV6 : a.PodAddress)!;
                         IPAddress target = (v6 ? b.PodAddressV6 : b.PodAddress)!;
-                        TimeSpan? time = await Icmp.EchoAsync(a.OpenNamespace(), source, target, attempts: 5, TimeSpan.FromSeconds(1), cancellationToken);
+                        TimeSpan? time = await a.PingUntilAsync(target, source, attempts: 5, timeout: TimeSpan.FromSeconds(1), cancellationToken);
                         rtt[(a, b, v6)] = time;
                         if (time is null)
                         {
@@ -334,7 +318,7 @@ internal static class DemoCommand
         {
             Lease lease = agent.Lease!;
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"{Name(node),-5} {node.Namespace,-22} {lease.Attributes.PublicIP,-13} {lease.Subnet?.ToString() ?? "-",-16} {(settings.IPv6 ? $"{lease.IPv6Subnet?.ToString() ?? "-",-22} " : string.Empty)}{agent.Network!.Mtu}");
+                $"{node.Name,-5} {node.Namespace,-22} {lease.Attributes.PublicIP,-13} {lease.Subnet?.ToString() ?? "-",-16} {(settings.IPv6 ? $"{lease.IPv6Subnet?.ToString() ?? "-",-22} " : string.Empty)}{agent.Network!.Mtu}");
             if (!dataPlane)
             {
                 continue;
@@ -346,7 +330,7 @@ internal static class DemoCommand
                 string ping = other is null ? string.Empty
                     : "  IPv4 " + Format(rtt.GetValueOrDefault((node, other, false))) + (settings.IPv6 ? "  IPv6 " + Format(rtt.GetValueOrDefault((node, other, true))) : string.Empty);
                 string error = peer.LastError is null ? string.Empty : $" (error: {peer.LastError})";
-                sb.AppendLine(CultureInfo.InvariantCulture, $"      -> {(other is null ? peer.Key : Name(other)),-4} {peer.Mode.ToString().ToLowerInvariant(),-11} {peer.Reason}{error}{ping}");
+                sb.AppendLine(CultureInfo.InvariantCulture, $"      -> {(other is null ? peer.Key : other.Name),-4} {peer.Mode.ToString().ToLowerInvariant(),-11} {peer.Reason}{error}{ping}");
             }
         }
 
@@ -354,7 +338,7 @@ internal static class DemoCommand
         Console.WriteLine();
     }
 
-    private static void PrintHold(Settings settings, Lab lab, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents)
+    private static void PrintHold(Settings settings, NamespaceLab lab, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents)
     {
         Console.WriteLine("Holding the lab and the agents; press Ctrl-C to stop. To reach a node:");
         foreach (var (node, _) in agents)
@@ -366,7 +350,7 @@ internal static class DemoCommand
         LabNode first = agents[0].Node;
         Console.WriteLine($"  sudo ip netns exec {first.Namespace} curl -s http://127.0.0.1:{HealthzPort}/readyz");
         Console.WriteLine($"  sudo ip -n {first.Namespace} route");
-        Console.WriteLine($"  cat {Path.Combine(stateDirectory, Name(first), "subnet.env")}");
+        Console.WriteLine($"  cat {Path.Combine(stateDirectory, first.Name, "subnet.env")}");
         if (settings.IPv6)
         {
             Console.WriteLine($"  sudo ip -n {first.Namespace} -6 route");
@@ -374,8 +358,6 @@ internal static class DemoCommand
 
         _ = lab;
     }
-
-    private static string Name(LabNode node) => "n" + node.Host.ToString(CultureInfo.InvariantCulture);
 
     private static string Subnets(Lease lease) =>
         lease.IPv6Subnet is null ? lease.Subnet?.ToString() ?? "-" : $"{lease.Subnet?.ToString() ?? "-"} + {lease.IPv6Subnet}";
