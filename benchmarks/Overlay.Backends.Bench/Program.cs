@@ -4,9 +4,9 @@ using System.Net;
 using Overlay.Backends;
 using Overlay.Backends.HostGw;
 using Overlay.Backends.Reconcile;
+using Overlay.Lab;
 using Overlay.Netlink;
 using Overlay.Subnets;
-using Overlay.Testing;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
@@ -45,10 +45,10 @@ static IPAddress PeerAddress(int i) => new([198, 18, (byte)(16 + (i >> 8)), (byt
 
 // --- ours --------------------------------------------------------------------------------------
 double joinMs, restoreMedian, restoreMax, ourTotalMs;
-await using (Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }))
+await using (NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }))
 {
     LabNode node = lab.Nodes[0];
-    await node.IpAsync("addr", "add", "198.18.255.1/16", "dev", "eth0");
+    await AddPeerRangeAsync(node);
     using var registry = new InMemorySubnetRegistry(config);
     await using LabAgent agent = await LabAgent.StartAsync(node, registry, new HostGwBackend(), new ReconcileOptions { FullReconcileInterval = null });
 
@@ -128,10 +128,10 @@ await using (Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = 
 
 // --- ip -batch baseline ------------------------------------------------------------------------
 double ipMs;
-await using (Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }))
+await using (NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }))
 {
     LabNode node = lab.Nodes[0];
-    await node.IpAsync("addr", "add", "198.18.255.1/16", "dev", "eth0");
+    await AddPeerRangeAsync(node);
     string file = Path.Combine(Path.GetTempPath(), $"ovl-bench-{Environment.ProcessId}.batch");
     await File.WriteAllLinesAsync(file, Enumerable.Range(0, peers).Select(i =>
     {
@@ -142,7 +142,7 @@ await using (Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = 
     try
     {
         var sw = Stopwatch.StartNew();
-        await Shell.RunAsync("ip", ["-n", node.Namespace, "-batch", file]);
+        await Iproute2.RunAsync("ip", "-n", node.Namespace, "-batch", file);
         ipMs = sw.Elapsed.TotalMilliseconds;
     }
     finally
@@ -160,6 +160,14 @@ Console.WriteLine($"| `ip -batch` adding the same {peers} routes (process wall t
 Console.WriteLine($"| deleted route restored, median of {restores} (notifications only) | {restoreMedian:F2} ms |");
 Console.WriteLine($"| deleted route restored, maximum of {restores} | {restoreMax:F2} ms |");
 return 0;
+
+// The simulated peers' addresses are on-link: 198.18.0.0/16 on the node's eth0.
+static async Task AddPeerRangeAsync(LabNode node)
+{
+    using NetlinkClient netlink = NetlinkClient.Open(node.NetlinkOptions);
+    Link eth0 = await netlink.GetLinkAsync(LabNode.UnderlayInterfaceName);
+    await netlink.AddressAddAsync(new LinkAddress { InterfaceIndex = eth0.Index, Address = IPAddress.Parse("198.18.255.1"), PrefixLength = 16 });
+}
 
 int Arg(string name, int fallback)
 {

@@ -5,9 +5,9 @@ using System.Text.Json;
 using Overlay.Backends;
 using Overlay.Backends.Reconcile;
 using Overlay.Backends.Vxlan;
+using Overlay.Lab;
 using Overlay.Netlink;
 using Overlay.Subnets;
-using Overlay.Testing;
 
 /// <summary>
 /// The vxlan variant of the peer-join benchmark (issue 8): N simulated peers join one vxlan node in
@@ -34,7 +34,7 @@ internal static class VxlanPeerJoin
     {
         var config = NetworkConfig.Parse("""{"Network":"198.19.0.0/16","SubnetLen":27,"Backend":{"Type":"vxlan"}}""");
         double joinMs, totalMs, restoreMedian, restoreMax;
-        await using (Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }))
+        await using (NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }))
         {
             LabNode node = lab.Nodes[0];
             using var registry = new InMemorySubnetRegistry(config);
@@ -127,11 +127,17 @@ internal static class VxlanPeerJoin
         }
 
         double ipMs, bridgeMs;
-        await using (Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }))
+        await using (NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }))
         {
             LabNode node = lab.Nodes[0];
-            await node.IpAsync("link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", node.Underlay.ToString(), "dev", "eth0", "nolearning");
-            await node.IpAsync("link", "set", "flannel.1", "up");
+            using (NetlinkClient netlink = NetlinkClient.Open(node.NetlinkOptions))
+            {
+                // flannel.1 as flannel creates it (not timed): vxlan id 1, local underlay address, dev eth0, nolearning.
+                Link eth0 = await netlink.GetLinkAsync(LabNode.UnderlayInterfaceName);
+                Link vxlan = await netlink.LinkAddAsync(new VxlanLinkSpec { Name = "flannel.1", Vni = 1, Local = node.Underlay, UnderlayIndex = eth0.Index, Learning = false });
+                await netlink.LinkSetUpAsync(vxlan.Index);
+            }
+
             string ipFile = Path.Combine(Path.GetTempPath(), $"ovl-bench-{Environment.ProcessId}.ip");
             string bridgeFile = Path.Combine(Path.GetTempPath(), $"ovl-bench-{Environment.ProcessId}.bridge");
             await File.WriteAllLinesAsync(ipFile, Enumerable.Range(0, peers).Select(i => $"neigh replace {PeerSubnet(i).BaseAddress} lladdr {PeerMac(i)} dev flannel.1 nud permanent")
@@ -141,10 +147,10 @@ internal static class VxlanPeerJoin
             {
                 // flannel's order: all neighbours, then FDB, then routes (the neighbour lines run first in the ip batch).
                 var sw = Stopwatch.StartNew();
-                await Shell.RunAsync("bridge", ["-n", node.Namespace, "-batch", bridgeFile]);
+                await Iproute2.RunAsync("bridge", "-n", node.Namespace, "-batch", bridgeFile);
                 bridgeMs = sw.Elapsed.TotalMilliseconds;
                 sw.Restart();
-                await Shell.RunAsync("ip", ["-n", node.Namespace, "-batch", ipFile]);
+                await Iproute2.RunAsync("ip", "-n", node.Namespace, "-batch", ipFile);
                 ipMs = sw.Elapsed.TotalMilliseconds;
             }
             finally
