@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Overlay.Backends;
 using Overlay.Backends.HostGw;
+using Overlay.Lab;
 using Overlay.Subnets;
 using Overlay.Subnets.Etcd;
 using Overlay.Subnets.Etcd.Tests.Support;
@@ -28,7 +29,7 @@ public sealed class EtcdLabFaultTests
         await using EtcdServer etcd = await EtcdServer.StartAsync(cancellationToken: ct);
         const string Prefix = "/ovl-fault/network";
         await etcd.PutAsync(Prefix + "/config", """{"Network":"198.19.0.0/16","Backend":{"Type":"host-gw"}}""");
-        await using Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 3, IPv6 = false }, ct);
+        await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 3, IPv6 = false }, ct);
         using var dir = new TempDirectory();
         BackendRegistry backends = new BackendRegistry().Add(new HostGwBackend());
         var agents = new List<(LabNode Node, EtcdSubnetRegistry Registry, OverlayAgent Agent)>();

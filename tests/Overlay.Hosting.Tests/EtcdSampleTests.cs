@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Overlay.Lab;
 using Overlay.Subnets.Etcd.Tests.Support;
 using Overlay.Testing;
 
@@ -18,7 +19,7 @@ public sealed class EtcdSampleTests
         Privileged.Require();
         Privileged.RequireEtcd();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await using Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, ct);
+        await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, ct);
         LabNode node = lab.Nodes[0];
 
         // etcd runs in the node's namespace, so `run` (in the same namespace) reaches it on 127.0.0.1.

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using Overlay.Lab;
 using Overlay.Testing;
 
 namespace Overlay.Hosting.Tests;

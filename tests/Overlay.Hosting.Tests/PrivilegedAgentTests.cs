@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Overlay.Backends;
 using Overlay.Backends.HostGw;
+using Overlay.Lab;
 using Overlay.Subnets;
 using Overlay.Testing;
 
@@ -21,7 +22,7 @@ public sealed class PrivilegedAgentTests
     {
         Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await using Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 3, IPv6 = true }, ct);
+        await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 3, IPv6 = true }, ct);
         using var dir = new TempDirectory();
         using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse(
             """{"Network":"198.19.0.0/16","IPv6Network":"2001:db8:19::/48","EnableIPv6":true,"Backend":{"Type":"host-gw"}}"""));
@@ -147,7 +148,7 @@ public sealed class PrivilegedSampleTests
     {
         Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await using Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, ct);
+        await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, ct);
         LabNode node = lab.Nodes[0];
         using var dir = new TempDirectory();
         string netConf = Path.Combine(dir.Path, "net-conf.json");
@@ -185,7 +186,7 @@ public sealed class PrivilegedSampleTests
     {
         Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await using Lab lab = await Lab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, ct);
+        await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, ct);
         using var dir = new TempDirectory();
         string netConf = Path.Combine(dir.Path, "net-conf.json");
         await File.WriteAllTextAsync(netConf, """{"Network":"198.19.0.0/16","Backend":{"Type":"host-gw"}}""", ct);

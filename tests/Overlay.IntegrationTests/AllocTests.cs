@@ -1,4 +1,5 @@
 using Overlay.Backends.Alloc;
+using Overlay.Lab;
 using Overlay.Subnets;
 using Overlay.Testing;
 
@@ -12,7 +13,7 @@ public sealed class AllocTests
     {
         Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await using Lab lab = await Lab.CreateAsync(new LabOptions(), ct);
+        await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions(), ct);
         using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse("""{"Network":"198.19.0.0/16","Backend":{"Type":"alloc"}}"""));
         var agents = new List<LabAgent>();
         try

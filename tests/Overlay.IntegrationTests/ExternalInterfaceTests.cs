@@ -1,5 +1,6 @@
 using System.Net;
 using Overlay.Backends;
+using Overlay.Lab;
 using Overlay.Netlink;
 using Overlay.Testing;
 
@@ -9,7 +10,7 @@ namespace Overlay.IntegrationTests;
 [Trait("Category", Privileged.Category)]
 public sealed class ExternalInterfaceTests : IAsyncLifetime
 {
-    private Lab? _lab;
+    private NamespaceLab? _lab;
     private NetlinkClient? _netlink;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -21,7 +22,7 @@ public sealed class ExternalInterfaceTests : IAsyncLifetime
             return;
         }
 
-        _lab = await Lab.CreateAsync(new LabOptions { Nodes = 1 }, Ct);
+        _lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1 }, Ct);
         LabNode node = _lab.Nodes[0];
         // eth0: 198.18.1.1/24 and 2001:db8:18:1::1/64; a second interface like flannel's dummy0 case,
         // with a route whose preferred source is one of its addresses (the can-reach case).

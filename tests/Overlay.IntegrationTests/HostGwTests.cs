@@ -2,6 +2,7 @@ using System.Net;
 using Overlay.Backends;
 using Overlay.Backends.HostGw;
 using Overlay.Backends.Reconcile;
+using Overlay.Lab;
 using Overlay.Subnets;
 using Overlay.Testing;
 
@@ -11,7 +12,7 @@ namespace Overlay.IntegrationTests;
 public sealed class HostGwTests : IAsyncLifetime
 {
     private readonly List<LabAgent> _agents = [];
-    private Lab? _lab;
+    private NamespaceLab? _lab;
     private InMemorySubnetRegistry? _registry;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -20,10 +21,10 @@ public sealed class HostGwTests : IAsyncLifetime
         "{\"Network\":\"198.19.0.0/16\",\"EnableIPv4\":" + (v4 ? "true" : "false") + ",\"EnableIPv6\":" + (v6 ? "true" : "false")
         + ",\"IPv6Network\":\"2001:db8:19::/48\",\"Backend\":{\"Type\":\"host-gw\"}}");
 
-    private async Task StartAsync(bool v4 = true, bool v6 = false, LabOptions? lab = null, ReconcileOptions? reconcile = null, Func<Lab, Task>? beforeAgents = null)
+    private async Task StartAsync(bool v4 = true, bool v6 = false, LabOptions? lab = null, ReconcileOptions? reconcile = null, Func<NamespaceLab, Task>? beforeAgents = null)
     {
         Privileged.Require();
-        _lab = await Lab.CreateAsync(lab ?? new LabOptions(), Ct);
+        _lab = await NamespaceLab.CreateAsync(lab ?? new LabOptions(), Ct);
         _registry = new InMemorySubnetRegistry(Config(v4, v6));
         if (beforeAgents is not null)
         {
@@ -49,12 +50,12 @@ public sealed class HostGwTests : IAsyncLifetime
             {
                 if (v4)
                 {
-                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct), $"{a.Node.PodAddress} -> {b.Node.PodAddress}");
+                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct) is not null, $"{a.Node.PodAddress} -> {b.Node.PodAddress}");
                 }
 
                 if (v6)
                 {
-                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddressV6!, a.Node.PodAddressV6, cancellationToken: Ct), $"{a.Node.PodAddressV6} -> {b.Node.PodAddressV6}");
+                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddressV6!, a.Node.PodAddressV6, cancellationToken: Ct) is not null, $"{a.Node.PodAddressV6} -> {b.Node.PodAddressV6}");
                 }
             }
         }
@@ -90,7 +91,7 @@ public sealed class HostGwTests : IAsyncLifetime
         await StartAsync();
         Lease gone = _agents[2].Network.Lease;
         string subnet = gone.Subnet.ToString()!;
-        Assert.True(await _agents[0].Node.PingUntilAsync(_agents[2].Node.PodAddress!, _agents[0].Node.PodAddress, cancellationToken: Ct));
+        Assert.True(await _agents[0].Node.PingUntilAsync(_agents[2].Node.PodAddress!, _agents[0].Node.PodAddress, cancellationToken: Ct) is not null);
         await _agents[2].DisposeAsync();
         _agents.RemoveAt(2);
 
@@ -102,7 +103,7 @@ public sealed class HostGwTests : IAsyncLifetime
             Assert.DoesNotContain(agent.Network.Peers, p => p.Key == gone.Key);
         }
 
-        Assert.True(await _agents[0].Node.PingUntilAsync(_agents[1].Node.PodAddress!, _agents[0].Node.PodAddress, cancellationToken: Ct));
+        Assert.True(await _agents[0].Node.PingUntilAsync(_agents[1].Node.PodAddress!, _agents[0].Node.PodAddress, cancellationToken: Ct) is not null);
     }
 
     [Fact]
@@ -115,7 +116,7 @@ public sealed class HostGwTests : IAsyncLifetime
         await node.IpAsync("route", "del", subnet); // succeeds: the route was there and is gone now
 
         await Privileged.EventuallyAsync(async () => (await Privileged.RoutesAsync(node)).Any(r => r.Str("dst") == subnet && r.Str("protocol") == "111"), $"route to {subnet} restored");
-        Assert.True(await node.PingUntilAsync(_agents[1].Node.PodAddress!, node.PodAddress, cancellationToken: Ct));
+        Assert.True(await node.PingUntilAsync(_agents[1].Node.PodAddress!, node.PodAddress, cancellationToken: Ct) is not null);
     }
 
     [Fact]
@@ -142,8 +143,8 @@ public sealed class HostGwTests : IAsyncLifetime
             Assert.DoesNotContain(await Privileged.RoutesAsync(agent.Node), r => r.Str("dst") == routed.Network.Lease.Subnet.ToString());
         }
 
-        Assert.True(await _agents[0].Node.PingUntilAsync(_agents[1].Node.PodAddress!, _agents[0].Node.PodAddress, cancellationToken: Ct));
-        Assert.True(await _agents[1].Node.PingUntilAsync(_agents[0].Node.PodAddress!, _agents[1].Node.PodAddress, cancellationToken: Ct));
+        Assert.True(await _agents[0].Node.PingUntilAsync(_agents[1].Node.PodAddress!, _agents[0].Node.PodAddress, cancellationToken: Ct) is not null);
+        Assert.True(await _agents[1].Node.PingUntilAsync(_agents[0].Node.PodAddress!, _agents[1].Node.PodAddress, cancellationToken: Ct) is not null);
         Assert.Equal(PeerMode.Direct, Assert.Single(_agents[0].Network.Peers, p => p.Key == _agents[1].Network.Lease.Key).Mode);
 
         // And from the routed node's side, both others are unreachable for the same reason.

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Overlay.Lab;
 using Overlay.Testing;
 
 namespace Overlay.IntegrationTests;

@@ -8,6 +8,7 @@ using System.Text.Json;
 using Overlay.Backends;
 using Overlay.Backends.Udp;
 using Overlay.Encap;
+using Overlay.Lab;
 using Overlay.Subnets;
 using Overlay.Testing;
 
@@ -25,7 +26,7 @@ public sealed class UdpTests : IAsyncLifetime
     private const long TransferBytes = 100L << 20;
 
     private readonly List<LabAgent> _agents = [];
-    private Lab? _lab;
+    private NamespaceLab? _lab;
     private InMemorySubnetRegistry? _registry;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -37,7 +38,7 @@ public sealed class UdpTests : IAsyncLifetime
     {
         Privileged.Require();
         Assert.SkipUnless(File.Exists("/dev/net/tun"), "needs /dev/net/tun (CONFIG_TUN)");
-        _lab = await Lab.CreateAsync(lab ?? new LabOptions { IPv6 = false }, Ct);
+        _lab = await NamespaceLab.CreateAsync(lab ?? new LabOptions { IPv6 = false }, Ct);
         _registry = new InMemorySubnetRegistry(Config(backend));
         foreach (LabNode node in _lab.Nodes)
         {
@@ -78,7 +79,7 @@ public sealed class UdpTests : IAsyncLifetime
         {
             foreach (LabAgent b in _agents.Where(b => b != a))
             {
-                Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct), $"ping {a.Node.PodAddress} -> {b.Node.PodAddress}");
+                Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct) is not null, $"ping {a.Node.PodAddress} -> {b.Node.PodAddress}");
                 Assert.True(await a.Node.TcpTransferAsync(b.Node, a.Node.PodAddress!, b.Node.PodAddress!, TransferBytes, Ct), $"100 MB {a.Node.PodAddress} -> {b.Node.PodAddress} arrived intact");
             }
         }
@@ -216,7 +217,7 @@ public sealed class UdpTests : IAsyncLifetime
         Assert.IsType<EncapException>(e.InnerException);
 
         // The other nodes are unaffected.
-        Assert.True(await _agents[1].Node.PingUntilAsync(_agents[2].Node.PodAddress!, _agents[1].Node.PodAddress, cancellationToken: Ct));
+        Assert.True(await _agents[1].Node.PingUntilAsync(_agents[2].Node.PodAddress!, _agents[1].Node.PodAddress, cancellationToken: Ct) is not null);
     }
 
     [Fact]
@@ -226,7 +227,7 @@ public sealed class UdpTests : IAsyncLifetime
         LabAgent a = _agents[0];
         Lease gone = _agents[2].Network.Lease;
         IPAddress gonePod = _agents[2].Node.PodAddress!;
-        Assert.True(await a.Node.PingUntilAsync(gonePod, a.Node.PodAddress, cancellationToken: Ct));
+        Assert.True(await a.Node.PingUntilAsync(gonePod, a.Node.PodAddress, cancellationToken: Ct) is not null);
 
         // A flanneld udp node publishes no BackendType; such a lease is a udp peer too.
         Lease flanneld = await _registry!.AcquireLeaseAsync(new LeaseRequest(new LeaseAttributes { PublicIP = IPAddress.Parse("198.18.1.99") }), Ct);
@@ -241,7 +242,7 @@ public sealed class UdpTests : IAsyncLifetime
         }
 
         // Unreachable: no echo reply. (No ICMP error about an ICMP packet either: flannel's suppression rule.)
-        Assert.False(await a.Node.PingAsync(gonePod, a.Node.PodAddress, Ct));
+        Assert.Null(await a.Node.PingAsync(gonePod, a.Node.PodAddress, cancellationToken: Ct));
         Assert.True(Drops(a, UdpTunnelDropReason.NoRoute) >= 1);
 
         // A TCP connection attempt gets ICMP network-unreachable (from the TUN address) at once: connect fails with
@@ -254,7 +255,7 @@ public sealed class UdpTests : IAsyncLifetime
         Assert.True(Counter(a, "tunnel.icmp_unreachable") > icmpBefore, $"ICMP errors written: {Counter(a, "tunnel.icmp_unreachable")}");
 
         // The remaining peer is unaffected.
-        Assert.True(await a.Node.PingUntilAsync(_agents[1].Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct));
+        Assert.True(await a.Node.PingUntilAsync(_agents[1].Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct) is not null);
     }
 
     [Fact]
@@ -306,7 +307,7 @@ public sealed class UdpTests : IAsyncLifetime
                 // until the capture has its frames.
                 for (int i = 0; i < 200 && !capture.HasExited; i++)
                 {
-                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct));
+                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct) is not null);
                     Assert.True(await a.Node.TcpTransferAsync(b.Node, a.Node.PodAddress!, b.Node.PodAddress!, 32 << 10, Ct));
                 }
 

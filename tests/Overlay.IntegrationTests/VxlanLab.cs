@@ -2,6 +2,7 @@ using System.Text.Json;
 using Overlay.Backends;
 using Overlay.Backends.Reconcile;
 using Overlay.Backends.Vxlan;
+using Overlay.Lab;
 using Overlay.Subnets;
 using Overlay.Testing;
 
@@ -10,7 +11,7 @@ namespace Overlay.IntegrationTests;
 /// <summary>A lab with a vxlan agent on every node, shared by the vxlan test classes; disposes everything, also on failure.</summary>
 internal sealed class VxlanLab : IAsyncDisposable
 {
-    private VxlanLab(Lab lab, InMemorySubnetRegistry registry, string backendJson, bool v4, bool v6)
+    private VxlanLab(NamespaceLab lab, InMemorySubnetRegistry registry, string backendJson, bool v4, bool v6)
     {
         Lab = lab;
         Registry = registry;
@@ -19,7 +20,7 @@ internal sealed class VxlanLab : IAsyncDisposable
         V6 = v6;
     }
 
-    public Lab Lab { get; }
+    public NamespaceLab Lab { get; }
 
     public InMemorySubnetRegistry Registry { get; }
 
@@ -37,11 +38,11 @@ internal sealed class VxlanLab : IAsyncDisposable
         "{\"Network\":\"" + network + "\",\"EnableIPv4\":" + (v4 ? "true" : "false") + ",\"EnableIPv6\":" + (v6 ? "true" : "false")
         + ",\"IPv6Network\":\"" + network6 + "\",\"Backend\":" + backend + "}");
 
-    public static async Task<VxlanLab> StartAsync(bool v4, bool v6, string backend, LabOptions? options = null, ReconcileOptions? reconcile = null, Func<Lab, Task>? beforeAgents = null,
+    public static async Task<VxlanLab> StartAsync(bool v4, bool v6, string backend, LabOptions? options = null, ReconcileOptions? reconcile = null, Func<NamespaceLab, Task>? beforeAgents = null,
         string network = "198.19.0.0/16")
     {
         Privileged.Require();
-        Lab lab = await Lab.CreateAsync(options ?? new LabOptions(), Ct);
+        NamespaceLab lab = await NamespaceLab.CreateAsync(options ?? new LabOptions(), Ct);
         var result = new VxlanLab(lab, new InMemorySubnetRegistry(Config(v4, v6, backend, network)), backend, v4, v6);
         try
         {
@@ -101,12 +102,12 @@ internal sealed class VxlanLab : IAsyncDisposable
             {
                 if (V4)
                 {
-                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct), $"{a.Node.PodAddress} -> {b.Node.PodAddress}");
+                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct) is not null, $"{a.Node.PodAddress} -> {b.Node.PodAddress}");
                 }
 
                 if (V6)
                 {
-                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddressV6!, a.Node.PodAddressV6, cancellationToken: Ct), $"{a.Node.PodAddressV6} -> {b.Node.PodAddressV6}");
+                    Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddressV6!, a.Node.PodAddressV6, cancellationToken: Ct) is not null, $"{a.Node.PodAddressV6} -> {b.Node.PodAddressV6}");
                 }
             }
         }

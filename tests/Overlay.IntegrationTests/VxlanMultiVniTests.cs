@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Overlay.Backends;
 using Overlay.Backends.Vxlan;
+using Overlay.Lab;
 using Overlay.Netlink;
 using Overlay.Subnets;
 using Overlay.Testing;
@@ -51,9 +52,9 @@ public sealed class VxlanMultiVniTests : IAsyncLifetime
         }
 
         LabNode a = _lab.Agents[0].Node, b = _lab.Agents[1].Node;
-        Assert.True(await a.PingUntilAsync(b.PodAddress!, a.PodAddress, cancellationToken: Ct), "VNI 1");
-        Assert.True(await a.PingUntilAsync(pods2[1], pods2[0], cancellationToken: Ct), "VNI 2");
-        Assert.True(await b.PingUntilAsync(pods2[0], pods2[1], cancellationToken: Ct), "VNI 2 back");
+        Assert.True(await a.PingUntilAsync(b.PodAddress!, a.PodAddress, cancellationToken: Ct) is not null, "VNI 1");
+        Assert.True(await a.PingUntilAsync(pods2[1], pods2[0], cancellationToken: Ct) is not null, "VNI 2");
+        Assert.True(await b.PingUntilAsync(pods2[0], pods2[1], cancellationToken: Ct) is not null, "VNI 2 back");
 
         // Each device carries its own peer only, and neither network removed the other's routes.
         JsonElement link2 = await VxlanLab.LinkAsync(a, "flannel.2");

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Overlay.Backends;
 using Overlay.Backends.Reconcile;
+using Overlay.Lab;
 using Overlay.Subnets;
 using Overlay.Testing;
 
@@ -40,7 +41,7 @@ public sealed class VxlanSelfHealingTests : IAsyncLifetime
         IPAddress aPod = ipv6 ? a.Node.PodAddressV6! : a.Node.PodAddress!;
         IPAddress bPod = ipv6 ? b.Node.PodAddressV6! : b.Node.PodAddress!;
         IPAddress cPod = ipv6 ? c.Node.PodAddressV6! : c.Node.PodAddress!;
-        Assert.True(await a.Node.PingUntilAsync(bPod, aPod, cancellationToken: Ct));
+        Assert.True(await a.Node.PingUntilAsync(bPod, aPod, cancellationToken: Ct) is not null);
         string bMac = (await VxlanLab.LinkAsync(b.Node, device)).GetProperty("address").GetString()!;
         JsonElement before = await VxlanLab.LinkAsync(a.Node, device);
         int mtu = before.GetProperty("mtu").GetInt32();
@@ -91,9 +92,9 @@ public sealed class VxlanSelfHealingTests : IAsyncLifetime
                 && routes.Count(r => r.Str("dev") == device && r.Str("protocol") == "111") == 2;
         }, $"{fault} repaired on {a.Node.Namespace}");
 
-        Assert.True(await a.Node.PingUntilAsync(bPod, aPod, cancellationToken: Ct), $"{aPod} -> {bPod} after the repair");
-        Assert.True(await a.Node.PingUntilAsync(cPod, aPod, cancellationToken: Ct), $"{aPod} -> {cPod} after the repair");
-        Assert.True(await b.Node.PingUntilAsync(aPod, bPod, cancellationToken: Ct), $"{bPod} -> {aPod} after the repair");
+        Assert.True(await a.Node.PingUntilAsync(bPod, aPod, cancellationToken: Ct) is not null, $"{aPod} -> {bPod} after the repair");
+        Assert.True(await a.Node.PingUntilAsync(cPod, aPod, cancellationToken: Ct) is not null, $"{aPod} -> {cPod} after the repair");
+        Assert.True(await b.Node.PingUntilAsync(aPod, bPod, cancellationToken: Ct) is not null, $"{bPod} -> {aPod} after the repair");
         Assert.All(a.Network.Peers, p => Assert.True(p.IsHealthy, p.LastError));
     }
 
@@ -120,7 +121,7 @@ public sealed class VxlanSelfHealingTests : IAsyncLifetime
         }, "the new MAC replaces the old one (FDB and neighbour)");
 
         // And the real peer is untouched.
-        Assert.True(await a.Node.PingUntilAsync(_lab.Agents[1].Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct));
+        Assert.True(await a.Node.PingUntilAsync(_lab.Agents[1].Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct) is not null);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Overlay.Backends;
 using Overlay.Backends.Reconcile;
+using Overlay.Lab;
 using Overlay.Testing;
 
 namespace Overlay.IntegrationTests;
@@ -85,7 +86,7 @@ public sealed class VxlanTests : IAsyncLifetime
         await Privileged.EventuallyAsync(() => Task.FromResult(a.Network.Peers.Single(p => p.Key == key) is { Mode: PeerMode.Vxlan } s
             && s.Reason.Contains($"reached via router {c.Node.Underlay}", StringComparison.Ordinal)), "the peer turns encapsulated with the reason");
         await Privileged.EventuallyAsync(async () => (await VxlanLab.FdbAsync(a.Node, "flannel.1")).Count(f => f.TryGetProperty("dst", out _)) == 1, "its FDB entry is installed");
-        Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct), "encapsulated");
+        Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct) is not null, "encapsulated");
 
         // And back: the peer is direct again and loses its neighbour and FDB entries.
         await a.Node.IpAsync("route", "del", $"{b.Node.Underlay}/32");
@@ -93,7 +94,7 @@ public sealed class VxlanTests : IAsyncLifetime
         await Privileged.EventuallyAsync(async () => !(await VxlanLab.FdbAsync(a.Node, "flannel.1")).Any(f => f.TryGetProperty("dst", out _))
             && !(await VxlanLab.NeighborsAsync(a.Node, "flannel.1")).Any(n => n.GetProperty("state").EnumerateArray().Any(s => s.GetString() == "PERMANENT")), "no neighbour or FDB entry left");
         Assert.Contains(await Privileged.RoutesAsync(a.Node), r => r.Str("dst") == b.Network.Lease.Subnet.ToString() && r.Str("gateway") == b.Node.Underlay.ToString() && r.Str("dev") == "eth0");
-        Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct), "direct");
+        Assert.True(await a.Node.PingUntilAsync(b.Node.PodAddress!, a.Node.PodAddress, cancellationToken: Ct) is not null, "direct");
     }
 
     private static async Task AssertKernelStateAsync(LabNode node, string device, LabAgent routed, LabAgent direct, bool ipv6)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Overlay.Lab;
 using Overlay.Testing;
 
 namespace Overlay.IntegrationTests;
@@ -20,7 +21,7 @@ public sealed class VxlanWireTests : IAsyncLifetime
         Assert.SkipUnless(File.Exists("/usr/bin/tshark"), "tshark is not installed");
         _lab = await VxlanLab.StartAsync(true, false, backend, new LabOptions { Nodes = 2, IPv6 = false });
         LabNode a = _lab.Agents[0].Node, b = _lab.Agents[1].Node;
-        Assert.True(await a.PingUntilAsync(b.PodAddress!, a.PodAddress, cancellationToken: Ct));
+        Assert.True(await a.PingUntilAsync(b.PodAddress!, a.PodAddress, cancellationToken: Ct) is not null);
 
         var capture = new ProcessStartInfo("ip")
         {
