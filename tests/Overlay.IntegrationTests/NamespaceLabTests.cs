@@ -189,7 +189,9 @@ public sealed class NamespaceLabTests
                 NetworkNamespace.Create(name).Dispose();
             }
 
-            Assert.True(NamespaceLab.RemoveStale() >= 1);
+            // Any process creating a lab at the same time (another test here, another test run) may remove
+            // the stale one first, so the effect is asserted, not the count.
+            NamespaceLab.RemoveStale();
             string list = await Shell.RunAsync("ip", ["netns", "list"], cancellationToken: Ct);
             Assert.DoesNotContain(stale, list, StringComparison.Ordinal);
             Assert.Contains(live, list, StringComparison.Ordinal);
