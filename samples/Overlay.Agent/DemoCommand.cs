@@ -5,7 +5,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Overlay.Backends;
-using Overlay.Backends.Reconcile;
 using Overlay.Hosting;
 using Overlay.Lab;
 using Overlay.Netlink;
@@ -245,9 +244,10 @@ internal static class DemoCommand
             ok = false;
         }
 
-        // A backend has a data plane when its network programs peers (the reconcile engine, or any
-        // network that reports peers); alloc only allocates subnets.
-        bool dataPlane = agents.Any(a => a.Agent.Network is ReconcilingNetwork || a.Agent.Network!.Peers.Count > 0);
+        // A backend has a data plane when its network programs peers. The last node started became ready
+        // only after programming the first snapshot of every lease, so it reports the other nodes as peers
+        // unless the backend programs nothing (alloc only allocates subnets).
+        bool dataPlane = agents.Any(a => a.Agent.Peers.Count > 0);
         var rtt = new Dictionary<(LabNode, LabNode, bool), TimeSpan?>();
         if (!dataPlane)
         {

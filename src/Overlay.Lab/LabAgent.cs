@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Backends;
-using Overlay.Backends.Reconcile;
 using Overlay.Netlink;
 using Overlay.Subnets;
 
@@ -75,14 +74,13 @@ public sealed class LabAgent : IAsyncDisposable
         {
             await node.AddPodBridgeAsync(network.Lease, cancellationToken).ConfigureAwait(false);
             agent._run = Task.Run(() => network.RunAsync(agent._stop.Token), CancellationToken.None);
-            if (network is ReconcilingNetwork reconciling)
+            await Task.WhenAny(network.Ready, agent._run).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            if (agent._run.IsFaulted)
             {
-                await Task.WhenAny(reconciling.Ready, agent._run).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
-                if (agent._run.IsFaulted)
-                {
-                    await agent._run.ConfigureAwait(false);
-                }
+                await agent._run.ConfigureAwait(false);
             }
+
+            await network.Ready.ConfigureAwait(false); // a network that failed before it was ready says why
 
             return agent;
         }
