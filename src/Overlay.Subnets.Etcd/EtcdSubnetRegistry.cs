@@ -19,7 +19,11 @@ namespace Overlay.Subnets.Etcd;
 /// look up every key's lease, so peers' <see cref="Lease.Expiration"/> is <see langword="null"/>;
 /// malformed records are reported as <see cref="LeaseRecordError"/>s, never as removals (Q7); with
 /// etcd unreachable, operations fail with a transient <see cref="SubnetRegistryException"/> after
-/// the dial and request timeouts instead of hanging.
+/// the dial and request timeouts instead of hanging; a missing <c>&lt;prefix&gt;/config</c> is a
+/// (transient) <see cref="NetworkConfigNotFoundException"/> whose <see cref="NetworkConfigNotFoundException.Location"/>
+/// is the key.
+/// <para>In a host, register it with <c>services.AddEtcdSubnetRegistry(o =&gt; …)</c>; seed the
+/// configuration with <see cref="SetNetworkConfigAsync(NetworkConfig, bool, CancellationToken)"/>.</para>
 /// </remarks>
 public sealed class EtcdSubnetRegistry : LeaseStoreSubnetRegistry, IDisposable
 {
@@ -53,16 +57,57 @@ public sealed class EtcdSubnetRegistry : LeaseStoreSubnetRegistry, IDisposable
 
     /// <summary>
     /// Writes the network configuration unless one is stored already (a configuration written by
-    /// an operator or another node wins, as with flanneld).
+    /// an operator or another node wins, as with flanneld). The same as
+    /// <see cref="SetNetworkConfigAsync(NetworkConfig, bool, CancellationToken)"/> without overwriting.
     /// </summary>
     /// <param name="config">The configuration; written as <see cref="NetworkConfig.ToJson"/> gives it.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns><see langword="true"/> when written, <see langword="false"/> when a configuration existed.</returns>
-    public async ValueTask<bool> TryCreateNetworkConfigAsync(NetworkConfig config, CancellationToken cancellationToken = default)
+    public ValueTask<bool> TryCreateNetworkConfigAsync(NetworkConfig config, CancellationToken cancellationToken = default) =>
+        SetNetworkConfigAsync(config, overwrite: false, cancellationToken);
+
+    /// <summary>
+    /// Seeds the network configuration: writes <paramref name="config"/> to <see cref="ConfigKey"/>
+    /// (<c>&lt;prefix&gt;/config</c>) in one etcd transaction — only when the key does not exist
+    /// (<c>version(key) == 0</c>, so a configuration written by an operator or another node wins and
+    /// concurrent seeders agree on one), or unconditionally with <paramref name="overwrite"/>. This is
+    /// what <c>etcdctl put &lt;prefix&gt;/config '…'</c> does for flanneld; nodes pick the document
+    /// up on their next <see cref="LeaseStoreSubnetRegistry.GetNetworkConfigAsync"/> (flanneld reads it
+    /// at start and on every lease acquisition).
+    /// </summary>
+    /// <param name="config">The configuration; validated (flannel's rules, and IPv4 enabled, which
+    /// this registry needs) and written as <see cref="NetworkConfig.ToJson"/> gives it.</param>
+    /// <param name="overwrite">Replace a stored configuration instead of keeping it. Running nodes
+    /// keep their leases; a lease that no longer fits is replaced when its node next acquires one.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns><see langword="true"/> when written; <see langword="false"/> when a configuration was
+    /// stored already and <paramref name="overwrite"/> is <see langword="false"/> (it is left as it is).</returns>
+    /// <exception cref="NetworkConfigException">The configuration is invalid; nothing is written.</exception>
+    /// <exception cref="SubnetRegistryException">etcd refused the request or could not be reached.</exception>
+    public async ValueTask<bool> SetNetworkConfigAsync(NetworkConfig config, bool overwrite = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        return await _store.TryCreateNetworkConfigAsync(config.ToJson(), cancellationToken).ConfigureAwait(false);
+        _store.EnsureSupported(config.Validate());
+        return await _store.SetNetworkConfigAsync(config.ToJson(), overwrite, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Seeds the network configuration from a net-conf.json document, stored byte for byte as given
+    /// (as <c>etcdctl put</c> would), after checking that it parses and passes flannel's rules;
+    /// otherwise as <see cref="SetNetworkConfigAsync(NetworkConfig, bool, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="json">The document, for example <c>{"Network":"10.5.0.0/16","Backend":{"Type":"vxlan"}}</c>.</param>
+    /// <param name="overwrite">Replace a stored configuration instead of keeping it.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns><see langword="true"/> when written; <see langword="false"/> when a configuration was
+    /// stored already and <paramref name="overwrite"/> is <see langword="false"/>.</returns>
+    /// <exception cref="NetworkConfigException">The document does not parse or is invalid; nothing is written.</exception>
+    /// <exception cref="SubnetRegistryException">etcd refused the request or could not be reached.</exception>
+    public async ValueTask<bool> SetNetworkConfigAsync(string json, bool overwrite = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        _store.EnsureSupported(NetworkConfig.Parse(json).Validate());
+        return await _store.SetNetworkConfigAsync(json, overwrite, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Lists the current leases and the records that could not be read, in one request

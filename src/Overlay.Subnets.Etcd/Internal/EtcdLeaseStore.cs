@@ -61,12 +61,17 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         if (response.Kvs.Count == 0)
         {
             Log.ConfigNotFound(_logger, ConfigKey);
-            throw new SubnetRegistryException(
+            throw new NetworkConfigNotFoundException(ConfigKey,
                 $"flannel config not found in etcd store: there is no key {ConfigKey}. Did you create your config using etcdv3 API? " +
-                $"For example: etcdctl put {ConfigKey} '{{\"Network\":\"10.5.0.0/16\",\"Backend\":{{\"Type\":\"vxlan\"}}}}'", isTransient: true);
+                $"For example: etcdctl put {ConfigKey} '{{\"Network\":\"10.5.0.0/16\",\"Backend\":{{\"Type\":\"vxlan\"}}}}'");
         }
 
-        NetworkConfig config = NetworkConfig.Parse(response.Kvs[0].Value.Span, _configLogger);
+        return EnsureSupported(NetworkConfig.Parse(response.Kvs[0].Value.Span, _configLogger));
+    }
+
+    /// <summary>Rejects what the etcd registry cannot serve (IPv6-only networks, Q8).</summary>
+    public NetworkConfig EnsureSupported(NetworkConfig config)
+    {
         if (!config.EnableIPv4)
         {
             throw new NetworkConfigException("EnableIPv4",
@@ -78,11 +83,19 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
         return config;
     }
 
-    /// <summary>Creates <c>&lt;prefix&gt;/config</c> with <paramref name="json"/> unless it exists.</summary>
-    public async ValueTask<bool> TryCreateNetworkConfigAsync(string json, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <c>&lt;prefix&gt;/config</c> in one transaction: only if the key does not exist
+    /// (<c>version(key) == 0</c>) unless <paramref name="overwrite"/>.
+    /// </summary>
+    /// <returns><see langword="false"/> when the key existed and was left alone.</returns>
+    public async ValueTask<bool> SetNetworkConfigAsync(string json, bool overwrite, CancellationToken cancellationToken)
     {
         var txn = new TxnRequest();
-        txn.Compare.Add(new Compare { Key = _configKey, Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal, Version = 0 });
+        if (!overwrite)
+        {
+            txn.Compare.Add(new Compare { Key = _configKey, Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal, Version = 0 });
+        }
+
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = _configKey, Value = ByteString.CopyFromUtf8(json) } });
         TxnResponse response = await _connection.CallAsync("write the network configuration", (e, o) => e.KV.TxnAsync(txn, o), cancellationToken).ConfigureAwait(false);
         return response.Succeeded;
