@@ -70,55 +70,105 @@ public sealed class EtcdSubnetRegistryOptions
         $"KeyFile={KeyFile ?? "(none)"}, CaFile={CaFile ?? "(none)"}, Username={Username ?? "(none)"}, " +
         $"Password={(string.IsNullOrEmpty(Password) ? "(none)" : "(set)")}, DialTimeout={DialTimeout}, RequestTimeout={RequestTimeout}, LeaseTtl={LeaseTtl}");
 
-    /// <summary>Checks the settings.</summary>
-    /// <exception cref="ArgumentException">A setting is invalid; the message names it (never the password).</exception>
+    /// <summary>Checks the settings (the same checks as the options validator that
+    /// <c>AddEtcdSubnetRegistry</c> registers).</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it (never the
+    /// password). The first invalid setting is reported.</exception>
     public void Validate()
     {
+        List<OptionFailure> failures = GetFailures();
+        if (failures.Count > 0)
+        {
+            throw failures[0].ToException();
+        }
+    }
+
+    /// <summary>Every invalid setting, in the order <see cref="Validate"/> checks them. The one copy
+    /// of the rules: <see cref="Validate"/> throws the first, the options validator reports all.</summary>
+    internal List<OptionFailure> GetFailures()
+    {
+        var failures = new List<OptionFailure>();
         if (Endpoints is null || Endpoints.Count == 0)
         {
-            throw new ArgumentException("At least one etcd endpoint is needed.", nameof(Endpoints));
+            failures.Add(new(nameof(Endpoints), "At least one etcd endpoint is needed."));
         }
-
-        foreach (string endpoint in Endpoints)
+        else
         {
-            if (endpoint is not null && Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? withUser) && !string.IsNullOrEmpty(withUser.UserInfo))
+            foreach (string endpoint in Endpoints)
             {
-                // Not echoed: the user information may hold a password.
-                throw new ArgumentException("An etcd endpoint must not carry user information; set Username and Password instead.", nameof(Endpoints));
-            }
-
-            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-                || string.IsNullOrEmpty(uri.Host))
-            {
-                throw new ArgumentException($"'{endpoint}' is not an etcd endpoint; expected http://host:port or https://host:port.", nameof(Endpoints));
-            }
-
-            if (uri.Scheme == Uri.UriSchemeHttp && (CertificateFile is not null || CaFile is not null))
-            {
-                throw new ArgumentException($"Endpoint '{endpoint}' is plain HTTP but TLS files are set; use https:// endpoints.", nameof(Endpoints));
+                if (CheckEndpoint(endpoint) is { } message)
+                {
+                    failures.Add(new(nameof(Endpoints), message));
+                    break;
+                }
             }
         }
 
         if (string.IsNullOrWhiteSpace(Prefix) || !Prefix.StartsWith('/'))
         {
-            throw new ArgumentException($"The etcd prefix '{Prefix}' must start with '/'.", nameof(Prefix));
+            failures.Add(new(nameof(Prefix), $"The etcd prefix '{Prefix}' must start with '/'."));
         }
 
         if ((CertificateFile is null) != (KeyFile is null))
         {
-            throw new ArgumentException("CertificateFile and KeyFile must be given together.", CertificateFile is null ? nameof(CertificateFile) : nameof(KeyFile));
+            failures.Add(new(CertificateFile is null ? nameof(CertificateFile) : nameof(KeyFile), "CertificateFile and KeyFile must be given together."));
         }
 
         if ((Username is null) != (Password is null))
         {
-            throw new ArgumentException("Username and Password must be given together.", Username is null ? nameof(Username) : nameof(Password));
+            failures.Add(new(Username is null ? nameof(Username) : nameof(Password), "Username and Password must be given together."));
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DialTimeout, TimeSpan.Zero, nameof(DialTimeout));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero, nameof(RequestTimeout));
-        ArgumentOutOfRangeException.ThrowIfLessThan(LeaseTtl, TimeSpan.FromSeconds(1), nameof(LeaseTtl));
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxAcquireAttempts, 1, nameof(MaxAcquireAttempts));
-        ArgumentNullException.ThrowIfNull(Interceptors, nameof(Interceptors));
+        if (DialTimeout <= TimeSpan.Zero)
+        {
+            failures.Add(new(nameof(DialTimeout), $"DialTimeout must be positive; it is {DialTimeout}.", OptionFailureKind.OutOfRange));
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero)
+        {
+            failures.Add(new(nameof(RequestTimeout), $"RequestTimeout must be positive; it is {RequestTimeout}.", OptionFailureKind.OutOfRange));
+        }
+
+        if (LeaseTtl < TimeSpan.FromSeconds(1))
+        {
+            failures.Add(new(nameof(LeaseTtl), $"LeaseTtl must be at least 1 second; it is {LeaseTtl}.", OptionFailureKind.OutOfRange));
+        }
+
+        if (MaxAcquireAttempts < 1)
+        {
+            failures.Add(new(nameof(MaxAcquireAttempts), $"MaxAcquireAttempts must be at least 1; it is {MaxAcquireAttempts}.", OptionFailureKind.OutOfRange));
+        }
+
+        if (Interceptors is null)
+        {
+            failures.Add(new(nameof(Interceptors), "Interceptors must not be null; use an empty list.", OptionFailureKind.Null));
+        }
+
+        return failures;
+    }
+
+    /// <summary>Why <paramref name="endpoint"/> is not usable, or <see langword="null"/>.</summary>
+    private string? CheckEndpoint(string? endpoint)
+    {
+        if (endpoint is not null && (endpoint.Contains('@', StringComparison.Ordinal)
+            || (Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? withUser) && !string.IsNullOrEmpty(withUser.UserInfo))))
+        {
+            // Not echoed: the user information may hold a password.
+            return "An etcd endpoint must not carry user information; set Username and Password instead.";
+        }
+
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(uri.Host))
+        {
+            return $"'{endpoint}' is not an etcd endpoint; expected http://host:port or https://host:port.";
+        }
+
+        if (uri.Scheme == Uri.UriSchemeHttp && (CertificateFile is not null || CaFile is not null))
+        {
+            return $"Endpoint '{endpoint}' is plain HTTP but TLS files are set; use https:// endpoints.";
+        }
+
+        return null;
     }
 
     /// <summary>The prefix without trailing slashes, as flannel's path join leaves it.</summary>
@@ -130,4 +180,24 @@ public sealed class EtcdSubnetRegistryOptions
             return prefix.Length == 0 ? string.Empty : prefix;
         }
     }
+}
+
+/// <summary>How an invalid setting is reported by <see cref="EtcdSubnetRegistryOptions.Validate"/>.</summary>
+internal enum OptionFailureKind
+{
+    Invalid,
+    OutOfRange,
+    Null,
+}
+
+/// <summary>One invalid setting of <see cref="EtcdSubnetRegistryOptions"/>: the option's name and
+/// what is wrong with it (never the password).</summary>
+internal sealed record OptionFailure(string Option, string Message, OptionFailureKind Kind = OptionFailureKind.Invalid)
+{
+    public ArgumentException ToException() => Kind switch
+    {
+        OptionFailureKind.OutOfRange => new ArgumentOutOfRangeException(Option, Message),
+        OptionFailureKind.Null => new ArgumentNullException(Option, Message),
+        _ => new ArgumentException(Message, Option),
+    };
 }

@@ -68,6 +68,7 @@ public sealed class DependencyRuleTests
     [InlineData("Overlay.Backends.AwsVpc", "<PackageReference Include=\"AWSSDK.EC2\" />")]
     [InlineData("Overlay.Backends.Gce", "<PackageReference Include=\"Google.Apis.Auth\" />")]
     [InlineData("Overlay.Subnets.Etcd", "<ProjectReference Include=\"..\\Overlay.Subnets\\Overlay.Subnets.csproj\" /><PackageReference Include=\"dotnet-etcd\" />")]
+    [InlineData("Overlay.Subnets.Etcd", "<PackageReference Include=\"Microsoft.Extensions.DependencyInjection.Abstractions\" /><PackageReference Include=\"Microsoft.Extensions.Options\" />")]
     [InlineData("Overlay.Hosting", "<PackageReference Include=\"Microsoft.Extensions.Hosting.Abstractions\" /><ProjectReference Include=\"..\\Overlay.Backends\\Overlay.Backends.csproj\" />")]
     [InlineData("Overlay.Lab", "<ProjectReference Include=\"..\\Overlay.Hosting\\Overlay.Hosting.csproj\" /><ProjectReference Include=\"..\\Overlay.Netlink\\Overlay.Netlink.csproj\" /><ProjectReference Include=\"..\\Overlay.Encap\\Overlay.Encap.csproj\" />")]
     [InlineData("Overlay.Netlink", "<PackageReference Include=\"Microsoft.CodeAnalysis.PublicApiAnalyzers\" PrivateAssets=\"all\" />")]

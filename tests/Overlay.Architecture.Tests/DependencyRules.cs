@@ -12,6 +12,7 @@ public static partial class DependencyRules
 {
     private const string Logging = "Microsoft.Extensions.Logging.Abstractions";
     private const string DependencyInjection = "Microsoft.Extensions.DependencyInjection.Abstractions";
+    private const string Options = "Microsoft.Extensions.Options";
 
     private static readonly string[] CloudBackends = ["Overlay.Backends.AwsVpc", "Overlay.Backends.Gce", "Overlay.Backends.AliVpc", "Overlay.Backends.TencentVpc"];
 
@@ -27,18 +28,18 @@ public static partial class DependencyRules
             case "Overlay.Encap":
                 return ([], [Logging, "System.IO.Pipelines"]);
             case "Overlay.Subnets.Etcd":
-                return (["Overlay.Subnets"], [Logging, "dotnet-etcd", "Google.Protobuf", "Grpc.Net.Client"]);
+                return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "dotnet-etcd", "Google.Protobuf", "Grpc.Net.Client"]);
             case "Overlay.Subnets.Kubernetes":
-                return (["Overlay.Subnets"], [Logging, "KubernetesClient"]);
+                return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "KubernetesClient"]);
             case "Overlay.Backends":
                 return (["Overlay.Netlink", "Overlay.Subnets"], [Logging, DependencyInjection]);
             case "Overlay.Hosting":
                 return (["Overlay.Backends", "Overlay.Subnets", "Overlay.Netlink"],
-                    [Logging, DependencyInjection, "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options"]);
+                    [Logging, DependencyInjection, "Microsoft.Extensions.Hosting.Abstractions", Options]);
             case "Overlay.Lab":
                 // Hosting and everything below it; never a concrete backend package (the lab knows no backend).
                 return (["Overlay.Hosting", "Overlay.Backends", "Overlay.Subnets", "Overlay.Netlink", "Overlay.Encap"],
-                    [Logging, DependencyInjection, "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options"]);
+                    [Logging, DependencyInjection, "Microsoft.Extensions.Hosting.Abstractions", Options]);
         }
 
         Match backend = BackendName().Match(project);

@@ -64,6 +64,7 @@ public sealed class ConnectionTests(EtcdFixture fixture) : EtcdTestBase(fixture)
     [InlineData("127.0.0.1:2379")]
     [InlineData("ftp://127.0.0.1:2379")]
     [InlineData("http://user:pw@127.0.0.1:2379")]
+    [InlineData("user:pw@127.0.0.1:2379")]
     public void Bad_endpoints_are_rejected(string endpoint)
     {
         ArgumentException ex = Assert.Throws<ArgumentException>(() => new EtcdSubnetRegistryOptions { Endpoints = [endpoint] }.Validate());
