@@ -5,6 +5,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Overlay.Hosting;
 using Overlay.Subnets.Etcd;
 
@@ -67,18 +68,25 @@ internal static class RunCommand
             int resyncSeconds = flags.Get(resync, v => int.Parse(v, CultureInfo.InvariantCulture));
             int v = flags.Get(verbosity, x => int.Parse(x, CultureInfo.InvariantCulture));
             string? endpoints = flags.Get(etcdEndpoints, x => x);
-            EtcdSubnetRegistryOptions? etcd = null;
+            Action<EtcdSubnetRegistryOptions>? etcd = null;
             if (!string.IsNullOrWhiteSpace(endpoints))
             {
-                etcd = new EtcdSubnetRegistryOptions
+                string[] endpointList = [.. endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                string prefix = flags.Get(etcdPrefix, x => x);
+                string? certFile = NullIfEmpty(flags.Get(etcdCert, x => x));
+                string? keyFile = NullIfEmpty(flags.Get(etcdKey, x => x));
+                string? caFile = NullIfEmpty(flags.Get(etcdCa, x => x));
+                string? username = NullIfEmpty(flags.Get(etcdUser, x => x));
+                string? password = NullIfEmpty(flags.Get(etcdPassword, x => x));
+                etcd = o =>
                 {
-                    Endpoints = [.. endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
-                    Prefix = flags.Get(etcdPrefix, x => x),
-                    CertificateFile = NullIfEmpty(flags.Get(etcdCert, x => x)),
-                    KeyFile = NullIfEmpty(flags.Get(etcdKey, x => x)),
-                    CaFile = NullIfEmpty(flags.Get(etcdCa, x => x)),
-                    Username = NullIfEmpty(flags.Get(etcdUser, x => x)),
-                    Password = NullIfEmpty(flags.Get(etcdPassword, x => x)),
+                    o.Endpoints = endpointList;
+                    o.Prefix = prefix;
+                    o.CertificateFile = certFile;
+                    o.KeyFile = keyFile;
+                    o.CaFile = caFile;
+                    o.Username = username;
+                    o.Password = password;
                 };
             }
 
@@ -131,24 +139,8 @@ internal static class RunCommand
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static async Task<int> RunHostAsync(Action<OverlayAgentOptions> configure, string netConfPath, EtcdSubnetRegistryOptions? etcd, int verbosity, CancellationToken cancellationToken)
+    private static async Task<int> RunHostAsync(Action<OverlayAgentOptions> configure, string netConfPath, Action<EtcdSubnetRegistryOptions>? etcd, int verbosity, CancellationToken cancellationToken)
     {
-        if (etcd is not null)
-        {
-            try
-            {
-                etcd.Validate();
-            }
-            catch (ArgumentException ex)
-            {
-                // The messages name the setting, never the password.
-                await Console.Error.WriteLineAsync($"overlay run: invalid etcd settings: {ex.Message}");
-                return 1;
-            }
-
-            await Console.Error.WriteLineAsync($"overlay run: using the etcd registry ({etcd}); network configuration from {etcd.Prefix.TrimEnd('/')}/config");
-        }
-
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -166,11 +158,29 @@ internal static class RunCommand
         }
         else
         {
-            overlay.UseSubnetRegistry(sp => new EtcdSubnetRegistry(etcd, sp.GetRequiredService<ILoggerFactory>()));
+            // The agent takes the ISubnetRegistry from the container: here the etcd one, its options validated on start.
+            builder.Services.AddEtcdSubnetRegistry(etcd);
         }
 
         overlay.AddSampleBackends();
         using IHost host = builder.Build();
+        if (etcd is not null)
+        {
+            EtcdSubnetRegistryOptions options;
+            try
+            {
+                options = host.Services.GetRequiredService<IOptions<EtcdSubnetRegistryOptions>>().Value;
+            }
+            catch (OptionsValidationException ex)
+            {
+                // The messages name the setting, never the password.
+                await Console.Error.WriteLineAsync($"overlay run: invalid etcd settings: {ex.Message}");
+                return 1;
+            }
+
+            await Console.Error.WriteLineAsync($"overlay run: using the etcd registry ({options}); network configuration from {options.Prefix.TrimEnd('/')}/config");
+        }
+
         OverlayAgent agent;
         try
         {
