@@ -18,7 +18,8 @@ public sealed class LeaseKeeperTests(EtcdFixture fixture) : EtcdTestBase(fixture
     [Fact]
     public async Task Deleting_the_own_key_is_noticed_and_the_same_subnet_is_acquired_again()
     {
-        using EtcdSubnetRegistry registry = NewRegistry();
+        var probe = new WatchProbe();
+        using EtcdSubnetRegistry registry = NewRegistry(o => o.Interceptors = [probe]);
         await PutConfigAsync(Config);
         var request = new LeaseRequest(Node("198.18.0.1"));
         Lease lease = await registry.AcquireLeaseAsync(request, Ct);
@@ -27,12 +28,16 @@ public sealed class LeaseKeeperTests(EtcdFixture fixture) : EtcdTestBase(fixture
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         Task run = keeper.RunAsync(stop.Token);
 
-        await Task.Delay(1000, Ct); // let the keeper's watch start; a deletion before it is noticed by its snapshot anyway
+        // etcd has confirmed the keeper's watch (after its snapshot): the deletion below reaches it as a watch event.
+        await probe.Confirmed.WaitAsync(HangGuard, Ct);
+        Assert.Equal(1, probe.Confirmations);
         await Etcd.CtlAsync("del", SubnetKey(lease.Key));
 
         LeaseStateChangedEventArgs e = await reacquired.Task.WaitAsync(HangGuard, Ct);
         Assert.Equal(lease.Subnet, e.Lease.Subnet);
         Assert.NotNull(await Etcd.GetAsync(SubnetKey(lease.Key)));
+        Assert.Equal(1, probe.Confirmations); // noticed by that watch's Removed event, not by a new snapshot
+        Assert.DoesNotContain(Logs.Entries, l => l.EventId.Id == EtcdEventIds.WatchInterrupted);
         await StopAsync(stop, run);
     }
 
@@ -40,7 +45,8 @@ public sealed class LeaseKeeperTests(EtcdFixture fixture) : EtcdTestBase(fixture
     public async Task Deletion_of_the_own_key_hidden_by_a_compaction_is_still_noticed()
     {
         await using var proxy = new TcpProxy(Etcd.ClientPort);
-        using EtcdSubnetRegistry registry = NewRegistry(endpoint: proxy.Endpoint);
+        var probe = new WatchProbe();
+        using EtcdSubnetRegistry registry = NewRegistry(o => o.Interceptors = [probe], proxy.Endpoint);
         await PutConfigAsync(Config);
         var request = new LeaseRequest(Node("198.18.0.2"));
         Lease lease = await registry.AcquireLeaseAsync(request, Ct);
@@ -48,8 +54,10 @@ public sealed class LeaseKeeperTests(EtcdFixture fixture) : EtcdTestBase(fixture
         TaskCompletionSource<LeaseStateChangedEventArgs> reacquired = Watch(keeper, LeaseState.Reacquired);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         Task run = keeper.RunAsync(stop.Token);
-        await Task.Delay(1000, Ct); // the keeper's watch is running
 
+        // The keeper's watch is confirmed: it has its snapshot and waits for revisions after it. Cut it off, then
+        // delete the key and compact past the deletion, so that the resumed watch finds its revision compacted.
+        await probe.Confirmed.WaitAsync(HangGuard, Ct);
         proxy.Cut();
         await Etcd.CtlAsync("del", SubnetKey(lease.Key));
         await Etcd.PutAsync(Prefix + "/subnets/10.3.200.0-24", "{\"PublicIP\":\"1.1.1.1\",\"PublicIPv6\":null}");
