@@ -9,23 +9,25 @@ public sealed class RaceTests(EtcdFixture fixture) : EtcdTestBase(fixture), ICla
     [Fact]
     public async Task Fifty_registries_acquiring_at_once_get_distinct_subnets_and_losers_retry()
     {
-        // 60 subnets for 50 nodes: choices collide, and only the version(key) == 0 transaction decides.
+        // 60 subnets for 50 nodes. The barrier holds every registry's first create transaction until all 50 have
+        // listed (an empty subnets prefix) and chosen, so the choices collide for certain: registries 0 and 1 share a
+        // seed and so choose the same subnet from the same listing, and only the version(key) == 0 transaction decides
+        // between them. Whatever the scheduler does, at least one race is lost, and every loser must retry and succeed.
         await PutConfigAsync("{\"Network\":\"10.20.0.0/16\",\"SubnetMin\":\"10.20.1.0\",\"SubnetMax\":\"10.20.60.0\"}");
-        EtcdSubnetRegistry[] registries = [.. Enumerable.Range(0, 50).Select(i => NewRegistry(o =>
+        const int Nodes = 50;
+        var barrier = new FirstCreateBarrier(Nodes);
+        EtcdSubnetRegistry[] registries = [.. Enumerable.Range(0, Nodes).Select(i => NewRegistry(o =>
         {
-            o.Random = new Random(i);
+            o.Random = new Random(i == 1 ? 0 : i);
             o.MaxAcquireAttempts = 50;
+            o.Interceptors = [barrier.ForRegistry()];
         }))];
-        using var start = new SemaphoreSlim(0);
         var leases = new ConcurrentBag<Lease>();
         Task[] nodes = [.. registries.Select((registry, i) => Task.Run(async () =>
-        {
-            await start.WaitAsync(Ct);
-            leases.Add(await registry.AcquireLeaseAsync(new LeaseRequest(Node($"198.18.1.{i + 1}")), Ct));
-        }, Ct))];
-        start.Release(nodes.Length);
+            leases.Add(await registry.AcquireLeaseAsync(new LeaseRequest(Node($"198.18.1.{i + 1}")), Ct)), Ct))];
         await Task.WhenAll(nodes).WaitAsync(TimeSpan.FromMinutes(3), Ct);
 
+        Assert.Equal(Nodes, barrier.Arrived);
         Assert.Equal(50, leases.Count);
         Assert.Equal(50, leases.Select(l => l.Subnet).Distinct().Count());
         Lease[] all = [.. leases];
