@@ -10,15 +10,32 @@ namespace Overlay.Subnets.Etcd.Tests.Support;
 public sealed record EtcdTls(string CaFile, string ServerCertFile, string ServerKeyFile, string ClientCertFile, string ClientKeyFile);
 
 /// <summary>
-/// A private etcd server (Debian's etcd-server) on 127.0.0.1 with free ports and a temporary data
+/// A private etcd server (Debian's etcd-server) on 127.0.0.1 with its own ports and a temporary data
 /// directory, killed and deleted on disposal (and at process exit, should disposal never run).
 /// </summary>
+/// <remarks>
+/// Ports, without a race against other etcds starting in parallel (in this process or in another
+/// test process): etcd cannot be handed a bound socket nor report a port it chose, so a port is
+/// claimed before etcd binds it. <see cref="PortClaim"/> takes ports from below the kernel's
+/// ephemeral range (which <c>bind(0)</c> and outgoing connections use, so those never collide with
+/// them), and owns each through an exclusive lock on a file named after it in a directory shared by
+/// all processes: a claimed port is never handed out twice while its server lives — also while it
+/// is down in <see cref="RestartAsync"/> — and the kernel drops the lock when a process dies, so
+/// nothing goes stale. A port some unrelated program listens on is skipped by a trial bind; if one
+/// takes a port in the instant before etcd binds it, etcd exits with "address already in use" and
+/// the start is retried with fresh ports (and a fresh data directory). Readiness is checked against
+/// this server's own member name, so another etcd can never be mistaken for it.
+/// </remarks>
 public sealed class EtcdServer : IAsyncDisposable
 {
     private static readonly Lock AllLock = new();
     private static readonly HashSet<EtcdServer> All = [];
+    private const int MaxStartAttempts = 5;
     private readonly StringBuilder _output = new();
+    private readonly string _name = "ovl-" + Guid.NewGuid().ToString("N")[..12];
     private Process? _process;
+    private PortClaim _clientPort;
+    private PortClaim _peerPort;
 
     static EtcdServer()
     {
@@ -38,13 +55,13 @@ public sealed class EtcdServer : IAsyncDisposable
         };
     }
 
-    private EtcdServer(string directory, int clientPort, int peerPort, EtcdTls? tls, string? networkNamespace = null)
+    private EtcdServer(string directory, EtcdTls? tls, string? networkNamespace = null)
     {
         NetworkNamespace = networkNamespace;
         Directory = directory;
-        ClientPort = clientPort;
-        PeerPort = peerPort;
         Tls = tls;
+        _clientPort = PortClaim.Take(checkBindable: networkNamespace is null);
+        _peerPort = PortClaim.Take(checkBindable: networkNamespace is null);
     }
 
     /// <summary>Why etcd cannot run here, or null when etcd and etcdctl are installed.</summary>
@@ -58,9 +75,9 @@ public sealed class EtcdServer : IAsyncDisposable
     /// <summary>The named network namespace etcd (and etcdctl) run in, or null for this process's.</summary>
     public string? NetworkNamespace { get; }
 
-    public int ClientPort { get; }
+    public int ClientPort => _clientPort.Port;
 
-    public int PeerPort { get; }
+    public int PeerPort => _peerPort.Port;
 
     public EtcdTls? Tls { get; }
 
@@ -80,10 +97,15 @@ public sealed class EtcdServer : IAsyncDisposable
         }
     }
 
-    public static async Task<EtcdServer> StartAsync(Func<string, EtcdTls>? makeTls = null, string? networkNamespace = null, CancellationToken cancellationToken = default)
+    /// <param name="makeTls">Makes TLS material in the server's directory (TLS with client certificates), or null for plain HTTP.</param>
+    /// <param name="networkNamespace">The named network namespace to run etcd in, or null.</param>
+    /// <param name="beforeEachStart">For the fixture's own tests: called with the client and peer port before each start of the process.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<EtcdServer> StartAsync(Func<string, EtcdTls>? makeTls = null, string? networkNamespace = null,
+        Action<int, int>? beforeEachStart = null, CancellationToken cancellationToken = default)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("ovl-etcd-").FullName;
-        var server = new EtcdServer(directory, FreePort(), FreePort(), makeTls?.Invoke(directory), networkNamespace);
+        var server = new EtcdServer(directory, makeTls?.Invoke(directory), networkNamespace);
         lock (AllLock)
         {
             All.Add(server);
@@ -91,8 +113,21 @@ public sealed class EtcdServer : IAsyncDisposable
 
         try
         {
-            await server.StartProcessAsync(cancellationToken);
-            return server;
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    beforeEachStart?.Invoke(server.ClientPort, server.PeerPort);
+                    await server.StartProcessAsync(cancellationToken);
+                    return server;
+                }
+                catch (PortTakenException) when (attempt < MaxStartAttempts)
+                {
+                    // An unrelated program bound a port between the trial bind and etcd: new ports, new data.
+                    server.Kill();
+                    server.ReplacePortsAndData();
+                }
+            }
         }
         catch
         {
@@ -233,6 +268,8 @@ public sealed class EtcdServer : IAsyncDisposable
     {
         Kill();
         DeleteDataDirectory();
+        _clientPort.Dispose(); // only now may another server get these ports
+        _peerPort.Dispose();
         lock (AllLock)
         {
             All.Remove(this);
@@ -253,13 +290,13 @@ public sealed class EtcdServer : IAsyncDisposable
         AddNamespacePrefix(start, "etcd");
         string[] args =
         [
-            "--name=ovl-test",
+            "--name=" + _name,
             "--data-dir=" + Path.Combine(Directory, "data"),
             $"--listen-client-urls={scheme}://127.0.0.1:{ClientPort}",
             $"--advertise-client-urls={scheme}://127.0.0.1:{ClientPort}",
             $"--listen-peer-urls=http://127.0.0.1:{PeerPort}",
             $"--initial-advertise-peer-urls=http://127.0.0.1:{PeerPort}",
-            $"--initial-cluster=ovl-test=http://127.0.0.1:{PeerPort}",
+            $"--initial-cluster={_name}=http://127.0.0.1:{PeerPort}",
             "--initial-cluster-state=new",
             "--logger=zap",
             "--log-level=error",
@@ -284,25 +321,59 @@ public sealed class EtcdServer : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        // Ready when etcdctl can read (a leader is elected). Generous hang guard.
+        // Ready when etcdctl can read (a leader is elected) from this very server: the member name is ours. Generous hang guard.
         DateTime giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"etcd exited with {process.ExitCode}: {Output}");
+                process.WaitForExit(); // the output, to its end
+                string output = Output;
+                if (output.Contains("address already in use", StringComparison.Ordinal))
+                {
+                    throw new PortTakenException($"etcd could not bind port {ClientPort} or {PeerPort}: {output}");
+                }
+
+                throw new InvalidOperationException($"etcd exited with {process.ExitCode}: {output}");
             }
 
             try
             {
-                await CtlAsync("get", "/ovl-ready-probe");
-                return;
+                // Short timeouts (the later flag wins): a program that accepts but never answers costs seconds, not 20.
+                await CtlAsync("--command-timeout=3s", "get", "/ovl-ready-probe");
+                using JsonDocument members = JsonDocument.Parse(await CtlAsync("--command-timeout=3s", "member", "list", "-w", "json"));
+                if (members.RootElement.GetProperty("members").EnumerateArray().Any(m => m.TryGetProperty("name", out JsonElement n) && n.GetString() == _name))
+                {
+                    return;
+                }
+
+                // Another etcd answers on our client port (it cannot stay: ours will fail to bind and be retried).
+                throw new InvalidOperationException($"the etcd on port {ClientPort} is not {_name}");
             }
             catch (InvalidOperationException) when (DateTime.UtcNow < giveUp)
             {
                 await Task.Delay(200, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>After a start lost its ports: new ports, and a data directory that names none of the old ones.</summary>
+    private void ReplacePortsAndData()
+    {
+        _clientPort.Dispose();
+        _peerPort.Dispose();
+        _clientPort = PortClaim.Take(checkBindable: NetworkNamespace is null);
+        _peerPort = PortClaim.Take(checkBindable: NetworkNamespace is null);
+        string data = Path.Combine(Directory, "data");
+        if (System.IO.Directory.Exists(data))
+        {
+            System.IO.Directory.Delete(data, recursive: true);
+        }
+
+        lock (_output)
+        {
+            _output.Clear();
         }
     }
 
@@ -348,14 +419,110 @@ public sealed class EtcdServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+}
+
+/// <summary>etcd exited because a port it was given is taken.</summary>
+public sealed class PortTakenException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// A TCP port on 127.0.0.1 reserved for one test server across all test processes on the machine:
+/// an exclusive lock (<c>flock</c>, which .NET takes for <see cref="FileShare.None"/>) on
+/// <c>/tmp/overlay-test-ports/&lt;port&gt;.lock</c>, held until <see cref="Dispose"/> and dropped by the
+/// kernel if the process dies. Ports come from below the ephemeral range, starting at a random
+/// place so that processes rarely even contend for a lock.
+/// </summary>
+public sealed class PortClaim : IDisposable
+{
+    /// <summary>The directory all test processes share.</summary>
+    public static readonly string SharedLockDirectory = Path.Combine(Path.GetTempPath(), "overlay-test-ports");
+    private readonly FileStream _lock;
+
+    private PortClaim(int port, FileStream @lock)
+    {
+        Port = port;
+        _lock = @lock;
+    }
+
+    public int Port { get; }
+
+    /// <summary>Claims a port that no other claim holds and, with <paramref name="checkBindable"/>,
+    /// that 127.0.0.1 can bind right now (nothing else listens on it).</summary>
+    /// <param name="checkBindable">Skip ports something already listens on (false for a server in another network namespace).</param>
+    /// <param name="lockDirectory">For the claim's own tests: a private lock directory instead of <see cref="SharedLockDirectory"/>.</param>
+    public static PortClaim Take(bool checkBindable = true, string? lockDirectory = null)
+    {
+        lockDirectory ??= SharedLockDirectory;
+        System.IO.Directory.CreateDirectory(lockDirectory);
+        (int low, int high) = Range();
+        int count = high - low + 1;
+        int start = Random.Shared.Next(count);
+        for (int i = 0; i < count; i++)
+        {
+            int port = low + ((start + i) % count);
+            FileStream? claim = TryLock(lockDirectory, port);
+            if (claim is null)
+            {
+                continue;
+            }
+
+            if (!checkBindable || IsBindable(port))
+            {
+                return new PortClaim(port, claim);
+            }
+
+            claim.Dispose();
+        }
+
+        throw new InvalidOperationException($"no free port in {low}-{high} on 127.0.0.1");
+    }
+
+    public void Dispose() => _lock.Dispose();
+
+    /// <summary>Ports below the kernel's ephemeral range (net.ipv4.ip_local_port_range), or that
+    /// range itself if too little lies below it.</summary>
+    private static (int Low, int High) Range()
+    {
+        int ephemeralLow = 32768, ephemeralHigh = 60999;
+        try
+        {
+            string[] parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            ephemeralLow = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+            ephemeralHigh = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+        }
+
+        return ephemeralLow - 1 >= 12_000 ? (10_000, ephemeralLow - 1) : (ephemeralLow, ephemeralHigh);
+    }
+
+    private static FileStream? TryLock(string lockDirectory, int port)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(lockDirectory, port + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null; // claimed by a live server
+        }
+    }
+
+    /// <summary>True when 127.0.0.1 can listen on <paramref name="port"/> now (nothing listens on it).</summary>
+    public static bool IsBindable(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 }
