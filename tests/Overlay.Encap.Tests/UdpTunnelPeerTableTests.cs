@@ -44,28 +44,72 @@ public sealed class UdpTunnelPeerTableTests
     [Fact]
     public async Task Lookups_see_a_consistent_table_during_concurrent_updates()
     {
+        // Overlap is guaranteed by counting, not by timing: lookups are counted only while the writer runs, and the
+        // writer does not stop before both sides have done their minimum share of work during that overlap.
+        const int MinWrites = 2000;    // Set + Remove pairs done while the reader is reading
+        const int MinLookups = 20_000; // lookups done while the writer is writing
         var peers = new UdpTunnelPeerTable();
         peers.Set(IPNetwork.Parse("198.19.1.0/24"), Endpoint("198.18.0.1"));
-        var writer = Task.Run(() =>
-        {
-            for (int i = 0; i < 2000; i++)
-            {
-                peers.Set(new IPNetwork(IPAddress.Parse($"198.19.{2 + (i % 200)}.0"), 24), Endpoint($"198.18.1.{1 + (i % 200)}"));
-                peers.Remove(new IPNetwork(IPAddress.Parse($"198.19.{2 + ((i + 100) % 200)}.0"), 24));
-            }
-        }, TestContext.Current.CancellationToken);
         uint address = Packets.Ip("198.19.1.77");
-        int misses = 0;
-        while (!writer.IsCompleted)
-        {
-            if (!peers.TryLookup(address, out UdpTunnelPeerTable.PeerEntry entry) || entry.Address != Packets.Ip("198.18.0.1"))
-            {
-                misses++;
-            }
-        }
+        int lookups = 0, writesWhileReading = 0, misses = 0;
+        bool readerStarted = false, readerStopped = false, writerStarted = false, writerDone = false;
+        CancellationToken ct = TestContext.Current.CancellationToken;
 
-        await writer;
+        Task writer = Task.Run(() =>
+        {
+            Volatile.Write(ref writerStarted, true);
+            try
+            {
+                for (int i = 0; Volatile.Read(ref writesWhileReading) < MinWrites || Volatile.Read(ref lookups) < MinLookups; i++)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    if (Volatile.Read(ref readerStopped))
+                    {
+                        return; // the reader failed: stop, and let its error fail the test
+                    }
+
+                    bool reading = Volatile.Read(ref readerStarted);
+                    peers.Set(new IPNetwork(IPAddress.Parse($"198.19.{2 + (i % 200)}.0"), 24), Endpoint($"198.18.1.{1 + (i % 200)}"));
+                    peers.Remove(new IPNetwork(IPAddress.Parse($"198.19.{2 + ((i + 100) % 200)}.0"), 24));
+                    if (reading)
+                    {
+                        writesWhileReading++;
+                    }
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref writerDone, true);
+            }
+        }, ct);
+
+        Task reader = Task.Run(() =>
+        {
+            try
+            {
+                SpinWait.SpinUntil(() => Volatile.Read(ref writerStarted));
+                Volatile.Write(ref readerStarted, true);
+                while (!Volatile.Read(ref writerDone))
+                {
+                    if (!peers.TryLookup(address, out UdpTunnelPeerTable.PeerEntry entry) || entry.Address != Packets.Ip("198.18.0.1"))
+                    {
+                        misses++;
+                    }
+
+                    Interlocked.Increment(ref lookups);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref readerStopped, true);
+            }
+        }, ct);
+
+        await Task.WhenAll(writer, reader).WaitAsync(TimeSpan.FromMinutes(2), ct); // hang guard only
         Assert.Equal(0, misses);
+        Assert.True(lookups >= MinLookups, $"{lookups} lookups overlapped the writer");
+        Assert.True(writesWhileReading >= MinWrites, $"{writesWhileReading} writes overlapped the reader");
+        Assert.Equal(101, peers.Count); // 198.19.1.0/24 and the 100 subnets the last round left set
     }
 }
 
