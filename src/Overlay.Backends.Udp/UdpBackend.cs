@@ -43,6 +43,9 @@ public sealed class UdpBackend : IOverlayBackend
     /// <inheritdoc />
     public string Type => UdpBackendConfig.TypeName;
 
+    /// <summary>The host-side options this backend registers networks with (for tests).</summary>
+    internal UdpBackendOptions Options => _options;
+
     /// <inheritdoc />
     /// <remarks>
     /// Order as flannel: parse the configuration, acquire the lease (<c>BackendType</c> <c>udp</c>, public address

@@ -88,10 +88,44 @@ public sealed class UdpBackendTests
     [Fact]
     public void AddUdpBackend_with_options_uses_them()
     {
+        UdpBackendOptions? configured = null;
         var services = new ServiceCollection();
-        services.AddOverlayBackends().AddUdpBackend(o => o.Queues = 1);
+        services.AddOverlayBackends().AddUdpBackend(o =>
+        {
+            o.Queues = 1;
+            o.DeviceName = "ovltest%d";
+            o.Offloads = false;
+            o.BatchSize = 7;
+            o.BusyPoll = TimeSpan.Zero;
+            configured = o;
+        });
         using ServiceProvider provider = services.BuildServiceProvider();
-        Assert.IsType<UdpBackend>(provider.GetRequiredService<BackendRegistry>().Get("udp"));
+        UdpBackend backend = Assert.IsType<UdpBackend>(provider.GetRequiredService<BackendRegistry>().Get("udp"));
+
+        // The backend registers networks with exactly the options the delegate set.
+        Assert.NotNull(configured);
+        Assert.Same(configured, backend.Options);
+        Assert.Equal(1, backend.Options.Queues);
+        Assert.Equal("ovltest%d", backend.Options.DeviceName);
+        Assert.False(backend.Options.Offloads);
+        Assert.Equal(7, backend.Options.BatchSize);
+        Assert.Equal(TimeSpan.Zero, backend.Options.BusyPoll);
+    }
+
+    [Fact]
+    public async Task AddUdpBackend_options_are_the_ones_validated_at_registration()
+    {
+        // Observable without internals: an invalid option set through AddUdpBackend fails the registration naming it.
+        const string NetConf = "{\"Network\":\"198.19.0.0/16\",\"Backend\":{\"Type\":\"udp\"}}";
+        using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse(NetConf));
+        var services = new ServiceCollection();
+        services.AddOverlayBackends().AddUdpBackend(o => o.BatchSize = 0);
+        using ServiceProvider provider = services.BuildServiceProvider();
+        IOverlayBackend backend = provider.GetRequiredService<BackendRegistry>().Get("udp");
+        ArgumentOutOfRangeException e = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            backend.RegisterNetworkAsync(Registration(NetConf, registry), TestContext.Current.CancellationToken).AsTask());
+        Assert.Equal(nameof(UdpBackendOptions.BatchSize), e.ParamName);
+        await AssertNoLeaseAsync(registry);
     }
 
     [Fact]
