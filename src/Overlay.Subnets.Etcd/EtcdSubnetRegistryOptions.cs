@@ -18,8 +18,11 @@ public sealed class EtcdSubnetRegistryOptions
     public const string DefaultEndpoint = "http://127.0.0.1:2379";
 
     /// <summary>The etcd client URLs (<c>http://host:2379</c> or <c>https://host:2379</c>). Requests
-    /// go to one endpoint at a time and move to the next when it does not answer.</summary>
-    public IReadOnlyList<string> Endpoints { get; set; } = [DefaultEndpoint];
+    /// go to one endpoint at a time and move to the next when it does not answer. Empty (the
+    /// default) means <see cref="DefaultEndpoint"/>, flanneld's default.</summary>
+    /// <remarks>The default is an empty list rather than one holding <see cref="DefaultEndpoint"/>
+    /// so that binding from configuration replaces the default instead of appending to it.</remarks>
+    public IReadOnlyList<string> Endpoints { get; set; } = [];
 
     /// <summary>The key prefix: the configuration is <c>&lt;prefix&gt;/config</c>, leases are
     /// <c>&lt;prefix&gt;/subnets/&lt;subnet key&gt;</c>. A trailing slash is ignored.</summary>
@@ -66,7 +69,7 @@ public sealed class EtcdSubnetRegistryOptions
 
     /// <summary>Describes the settings without the password.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"Endpoints={string.Join(',', Endpoints ?? [])}, Prefix={Prefix}, CertificateFile={CertificateFile ?? "(none)"}, " +
+        $"Endpoints={string.Join(',', EffectiveEndpoints)}, Prefix={Prefix}, CertificateFile={CertificateFile ?? "(none)"}, " +
         $"KeyFile={KeyFile ?? "(none)"}, CaFile={CaFile ?? "(none)"}, Username={Username ?? "(none)"}, " +
         $"Password={(string.IsNullOrEmpty(Password) ? "(none)" : "(set)")}, DialTimeout={DialTimeout}, RequestTimeout={RequestTimeout}, LeaseTtl={LeaseTtl}");
 
@@ -88,13 +91,13 @@ public sealed class EtcdSubnetRegistryOptions
     internal List<OptionFailure> GetFailures()
     {
         var failures = new List<OptionFailure>();
-        if (Endpoints is null || Endpoints.Count == 0)
+        if (Endpoints is null)
         {
-            failures.Add(new(nameof(Endpoints), "At least one etcd endpoint is needed."));
+            failures.Add(new(nameof(Endpoints), $"Endpoints must not be null; leave it empty for {DefaultEndpoint}.", OptionFailureKind.Null));
         }
         else
         {
-            foreach (string endpoint in Endpoints)
+            foreach (string endpoint in EffectiveEndpoints)
             {
                 if (CheckEndpoint(endpoint) is { } message)
                 {
@@ -170,6 +173,9 @@ public sealed class EtcdSubnetRegistryOptions
 
         return null;
     }
+
+    /// <summary>The endpoints in use: <see cref="Endpoints"/>, or <see cref="DefaultEndpoint"/> when it is empty.</summary>
+    internal IReadOnlyList<string> EffectiveEndpoints => Endpoints is { Count: > 0 } endpoints ? endpoints : [DefaultEndpoint];
 
     /// <summary>The prefix without trailing slashes, as flannel's path join leaves it.</summary>
     internal string NormalizedPrefix

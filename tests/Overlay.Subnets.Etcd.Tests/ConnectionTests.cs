@@ -75,7 +75,10 @@ public sealed class ConnectionTests(EtcdFixture fixture) : EtcdTestBase(fixture)
     [Fact]
     public void Options_are_checked()
     {
-        Assert.Throws<ArgumentException>(() => new EtcdSubnetRegistryOptions { Endpoints = [] }.Validate());
+        Assert.Throws<ArgumentNullException>(() => new EtcdSubnetRegistryOptions { Endpoints = null! }.Validate());
+        new EtcdSubnetRegistryOptions { Endpoints = [] }.Validate(); // empty: flanneld's default endpoint
+        Assert.Contains("Endpoints=http://127.0.0.1:2379,", new EtcdSubnetRegistryOptions().ToString());
+        Assert.Throws<ArgumentException>(() => new EtcdSubnetRegistryOptions { Endpoints = ["http://127.0.0.1:2379", "etcd:2379"] }.Validate());
         Assert.Throws<ArgumentException>(() => new EtcdSubnetRegistryOptions { Prefix = "coreos.com" }.Validate());
         Assert.Throws<ArgumentException>(() => new EtcdSubnetRegistryOptions { Endpoints = ["https://127.0.0.1:2379"], CertificateFile = "c.pem" }.Validate());
         Assert.Throws<ArgumentException>(() => new EtcdSubnetRegistryOptions { CertificateFile = "c.pem", KeyFile = "k.pem" }.Validate()); // TLS needs https

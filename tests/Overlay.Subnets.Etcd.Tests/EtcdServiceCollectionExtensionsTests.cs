@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -47,12 +48,51 @@ public sealed class EtcdServiceCollectionExtensionsTests
     [Fact]
     public void Without_configure_the_defaults_are_flannels()
     {
+        var logs = new ListLogger();
         var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(logs);
         services.AddEtcdSubnetRegistry();
         using ServiceProvider provider = services.BuildServiceProvider();
         var registry = (EtcdSubnetRegistry)provider.GetRequiredService<ISubnetRegistry>();
         Assert.Equal(EtcdSubnetRegistryOptions.DefaultPrefix, registry.Prefix);
-        Assert.Equal([EtcdSubnetRegistryOptions.DefaultEndpoint], provider.GetRequiredService<IOptions<EtcdSubnetRegistryOptions>>().Value.Endpoints);
+        Assert.Empty(provider.GetRequiredService<IOptions<EtcdSubnetRegistryOptions>>().Value.Endpoints); // empty: the default endpoint
+        Assert.Contains(logs.Entries, e => e.EventId.Id == EtcdEventIds.InsecureEndpoint && e.Message.Contains(EtcdSubnetRegistryOptions.DefaultEndpoint));
+    }
+
+    [Fact]
+    public async Task Options_bound_from_configuration_replace_the_defaults_and_are_validated_on_start()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Etcd:Endpoints:0"] = "http://127.0.0.1:1",
+            ["Etcd:Endpoints:1"] = "http://127.0.0.1:2",
+            ["Etcd:Prefix"] = "/ovl-bound/network",
+            ["Etcd:RequestTimeout"] = "00:00:03",
+        });
+        builder.Services.AddOptions<EtcdSubnetRegistryOptions>().BindConfiguration("Etcd");
+        builder.Services.AddEtcdSubnetRegistry();
+        using (IHost host = builder.Build())
+        {
+            await host.StartAsync(TestContext.Current.CancellationToken);
+            EtcdSubnetRegistryOptions options = host.Services.GetRequiredService<IOptions<EtcdSubnetRegistryOptions>>().Value;
+            Assert.Equal(["http://127.0.0.1:1", "http://127.0.0.1:2"], options.Endpoints); // not appended to a default
+            Assert.Equal(TimeSpan.FromSeconds(3), options.RequestTimeout);
+            Assert.Equal("/ovl-bound/network", ((EtcdSubnetRegistry)host.Services.GetRequiredService<ISubnetRegistry>()).Prefix);
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+
+        builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Etcd:Password"] = Secret, ["Etcd:LeaseTtl"] = "00:00:00.5" });
+        builder.Services.AddOptions<EtcdSubnetRegistryOptions>().BindConfiguration("Etcd");
+        builder.Services.AddEtcdSubnetRegistry();
+        using (IHost host = builder.Build())
+        {
+            OptionsValidationException ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+            Assert.Contains("EtcdSubnetRegistryOptions.Username: Username and Password must be given together.", ex.Message);
+            Assert.Contains("EtcdSubnetRegistryOptions.LeaseTtl: LeaseTtl must be at least 1 second", ex.Message);
+            Assert.DoesNotContain(Secret, ex.ToString());
+        }
     }
 
     [Fact]

@@ -51,7 +51,7 @@ internal sealed class EtcdConnection : IDisposable
         X509Certificate2? clientCertificate = LoadClientCertificate(options);
         X509Certificate2Collection? authorities = LoadAuthorities(options);
         var endpoints = new List<EtcdEndpoint>();
-        foreach (string address in options.Endpoints)
+        foreach (string address in options.EffectiveEndpoints)
         {
             var uri = new Uri(address);
             if (uri.Scheme == Uri.UriSchemeHttp)
