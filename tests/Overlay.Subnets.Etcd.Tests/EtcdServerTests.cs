@@ -8,29 +8,58 @@ namespace Overlay.Subnets.Etcd.Tests;
 /// whose port was taken meanwhile is retried on other ports.</summary>
 public sealed class EtcdServerTests : IDisposable
 {
-    // A private lock directory: no other test or process claims ports in it, so what these tests see is theirs.
-    private readonly string _locks = Directory.CreateTempSubdirectory("ovl-port-locks-").FullName;
+    // A private lock file: no other test or process claims ports in it, so what these tests see is theirs.
+    private readonly string _locks = Path.Combine(Path.GetTempPath(), "ovl-port-locks-" + Guid.NewGuid().ToString("N") + ".lock");
 
-    public void Dispose() => Directory.Delete(_locks, recursive: true);
+    public void Dispose() => File.Delete(_locks);
 
     [Fact]
-    public void A_claimed_port_is_locked_until_released()
+    public void A_claimed_port_is_locked_in_the_kernel_until_released()
     {
-        string path;
-        using (PortClaim claim = PortClaim.Take(lockDirectory: _locks))
+        int port;
+        using (PortClaim claim = PortClaim.Take(lockFile: _locks))
         {
-            path = Path.Combine(_locks, claim.Port + ".lock");
-            Assert.Throws<IOException>(() => new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)); // flock(LOCK_EX | LOCK_NB)
+            port = claim.Port;
+            Assert.Contains(port, LockedBytes(_locks)); // /proc/locks: the kernel's view, what other processes meet
+            using PortClaim other = PortClaim.Take(checkBindable: false, lockFile: _locks);
+            Assert.NotEqual(port, other.Port);
         }
 
-        using var free = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        Assert.DoesNotContain(port, LockedBytes(_locks));
+    }
+
+    /// <summary>The bytes of <paramref name="path"/> this process holds POSIX write locks on, from /proc/locks
+    /// (<c>1: POSIX ADVISORY WRITE pid maj:min:inode start end</c>).</summary>
+    private static List<long> LockedBytes(string path)
+    {
+        string inode = new FileInfo(path).Exists ? StatInode(path) : "-";
+        var bytes = new List<long>();
+        foreach (string line in File.ReadAllLines("/proc/locks"))
+        {
+            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length >= 8 && f[1] == "POSIX" && f[3] == "WRITE" && f[4] == Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                && f[5].EndsWith(":" + inode, StringComparison.Ordinal))
+            {
+                bytes.Add(long.Parse(f[6], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return bytes;
+    }
+
+    private static string StatInode(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true })!;
+        string inode = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return inode;
     }
 
     [Fact]
     public void Concurrent_claims_get_distinct_ports_below_the_ephemeral_range()
     {
         PortClaim[] claims = new PortClaim[200];
-        Parallel.For(0, claims.Length, i => claims[i] = PortClaim.Take(checkBindable: false, lockDirectory: _locks));
+        Parallel.For(0, claims.Length, i => claims[i] = PortClaim.Take(checkBindable: false, lockFile: _locks));
         try
         {
             Assert.Equal(claims.Length, claims.Select(c => c.Port).Distinct().Count());

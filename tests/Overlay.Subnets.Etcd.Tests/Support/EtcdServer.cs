@@ -18,8 +18,7 @@ public sealed record EtcdTls(string CaFile, string ServerCertFile, string Server
 /// test process): etcd cannot be handed a bound socket nor report a port it chose, so a port is
 /// claimed before etcd binds it. <see cref="PortClaim"/> takes ports from below the kernel's
 /// ephemeral range (which <c>bind(0)</c> and outgoing connections use, so those never collide with
-/// them), and owns each through an exclusive lock on a file named after it in a directory shared by
-/// all processes: a claimed port is never handed out twice while its server lives — also while it
+/// them), and owns each through a lock on its byte of one file shared by all processes: a claimed port is never handed out twice while its server lives — also while it
 /// is down in <see cref="RestartAsync"/> — and the kernel drops the lock when a process dies, so
 /// nothing goes stale. A port some unrelated program listens on is skipped by a trial bind; if one
 /// takes a port in the instant before etcd binds it, etcd exits with "address already in use" and
@@ -429,21 +428,28 @@ public sealed class PortTakenException(string message) : InvalidOperationExcepti
 
 /// <summary>
 /// A TCP port on 127.0.0.1 reserved for one test server across all test processes on the machine:
-/// an exclusive lock (<c>flock</c>, which .NET takes for <see cref="FileShare.None"/>) on
-/// <c>/tmp/overlay-test-ports/&lt;port&gt;.lock</c>, held until <see cref="Dispose"/> and dropped by the
-/// kernel if the process dies. Ports come from below the ephemeral range, starting at a random
-/// place so that processes rarely even contend for a lock.
+/// a POSIX write lock (<c>fcntl F_SETLK</c>, which <see cref="FileStream.Lock"/> takes) on byte
+/// <c>port</c> of one shared file, <c>/tmp/overlay-test-ports.lock</c>, held until
+/// <see cref="Dispose"/> and dropped by the kernel if the process dies — one file, however many
+/// ports. POSIX locks belong to the process and vanish when any descriptor of the file closes, so the
+/// process keeps one descriptor per lock file open for its life and tracks its own claims in a set.
+/// Ports come from below the ephemeral range, starting at a random place so that processes rarely
+/// even contend for a lock.
 /// </summary>
 public sealed class PortClaim : IDisposable
 {
-    /// <summary>The directory all test processes share.</summary>
-    public static readonly string SharedLockDirectory = Path.Combine(Path.GetTempPath(), "overlay-test-ports");
-    private readonly FileStream _lock;
+    /// <summary>The lock file all test processes share.</summary>
+    public static readonly string SharedLockFile = Path.Combine(Path.GetTempPath(), "overlay-test-ports.lock");
 
-    private PortClaim(int port, FileStream @lock)
+    private static readonly Lock Gate = new();
+    private static readonly Dictionary<string, (FileStream File, HashSet<int> Held)> Files = new(StringComparer.Ordinal);
+    private readonly string _lockFile;
+    private int _disposed;
+
+    private PortClaim(int port, string lockFile)
     {
         Port = port;
-        _lock = @lock;
+        _lockFile = lockFile;
     }
 
     public int Port { get; }
@@ -451,35 +457,39 @@ public sealed class PortClaim : IDisposable
     /// <summary>Claims a port that no other claim holds and, with <paramref name="checkBindable"/>,
     /// that 127.0.0.1 can bind right now (nothing else listens on it).</summary>
     /// <param name="checkBindable">Skip ports something already listens on (false for a server in another network namespace).</param>
-    /// <param name="lockDirectory">For the claim's own tests: a private lock directory instead of <see cref="SharedLockDirectory"/>.</param>
-    public static PortClaim Take(bool checkBindable = true, string? lockDirectory = null)
+    /// <param name="lockFile">For the claim's own tests: a private lock file instead of <see cref="SharedLockFile"/>.</param>
+    public static PortClaim Take(bool checkBindable = true, string? lockFile = null)
     {
-        lockDirectory ??= SharedLockDirectory;
-        System.IO.Directory.CreateDirectory(lockDirectory);
+        lockFile ??= SharedLockFile;
         (int low, int high) = Range();
         int count = high - low + 1;
         int start = Random.Shared.Next(count);
         for (int i = 0; i < count; i++)
         {
             int port = low + ((start + i) % count);
-            FileStream? claim = TryLock(lockDirectory, port);
-            if (claim is null)
+            if (!TryLock(lockFile, port))
             {
                 continue;
             }
 
             if (!checkBindable || IsBindable(port))
             {
-                return new PortClaim(port, claim);
+                return new PortClaim(port, lockFile);
             }
 
-            claim.Dispose();
+            Release(lockFile, port);
         }
 
         throw new InvalidOperationException($"no free port in {low}-{high} on 127.0.0.1");
     }
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Release(_lockFile, Port);
+        }
+    }
 
     /// <summary>Ports below the kernel's ephemeral range (net.ipv4.ip_local_port_range), or that
     /// range itself if too little lies below it.</summary>
@@ -499,15 +509,44 @@ public sealed class PortClaim : IDisposable
         return ephemeralLow - 1 >= 12_000 ? (10_000, ephemeralLow - 1) : (ephemeralLow, ephemeralHigh);
     }
 
-    private static FileStream? TryLock(string lockDirectory, int port)
+    private static bool TryLock(string lockFile, int port)
     {
-        try
+        lock (Gate)
         {
-            return new FileStream(Path.Combine(lockDirectory, port + ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            if (!Files.TryGetValue(lockFile, out var entry))
+            {
+                entry = (new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite), []);
+                Files[lockFile] = entry;
+            }
+
+            if (entry.Held.Contains(port))
+            {
+                return false; // ours already: POSIX locks do not conflict within a process
+            }
+
+            try
+            {
+                entry.File.Lock(port, 1);
+            }
+            catch (IOException)
+            {
+                return false; // claimed by another process's live server
+            }
+
+            entry.Held.Add(port);
+            return true;
         }
-        catch (IOException)
+    }
+
+    private static void Release(string lockFile, int port)
+    {
+        lock (Gate)
         {
-            return null; // claimed by a live server
+            var (file, held) = Files[lockFile];
+            if (held.Remove(port))
+            {
+                file.Unlock(port, 1);
+            }
         }
     }
 
