@@ -92,9 +92,10 @@ public sealed class EtcdRegistryRegistrationTests
         {
             // The agent retries, saying why; the etcd registry (logging through the container's factory) logged
             // what it waits for before it threw.
-            await Privileged.EventuallyAsync(() => Task.FromResult(logs.Entries.Any(e => e.Id == HostingEventIds.NetworkConfigRetry)),
-                () => "the agent retries the config: " + string.Join('\n', logs.Entries.Select(e => e.Text)));
-            Assert.Contains(logs.Entries, e => e.Id == HostingEventIds.NetworkConfigRetry && e.Text.Contains("flannel config not found in etcd store", StringComparison.Ordinal));
+            await Privileged.EventuallyAsync(() => Task.FromResult(logs.Entries.Count(e => e.Id == HostingEventIds.NetworkConfigMissing) >= 2),
+                () => "the agent says the config is missing on every retry: " + string.Join('\n', logs.Entries.Select(e => e.Text)));
+            Assert.Contains(logs.Entries, e => e.Id == HostingEventIds.NetworkConfigMissing && e.Text.Contains("flannel config not found in etcd store", StringComparison.Ordinal));
+            Assert.Contains("NetworkConfigMissing: flannel config not found in etcd store", agent.NotReadyReason, StringComparison.Ordinal);
             Assert.Contains(logs.Entries, e => e.Id == EtcdEventIds.ConfigNotFound && e.Text.Contains("/ovl-di/network/config", StringComparison.Ordinal));
             Assert.Null(agent.Config);
 

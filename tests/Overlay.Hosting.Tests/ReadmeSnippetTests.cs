@@ -19,7 +19,7 @@ public sealed class ReadmeSnippetTests
 {
     private static string ReadmePath => Path.Combine(Snippets.RepositoryRoot(), "src", "Overlay.Backends.Vxlan", "README.md");
 
-    private static string ThisFile([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
+    private static string ThisFile => Path.Combine(Snippets.RepositoryRoot(), "tests", "Overlay.Hosting.Tests", "ReadmeSnippetTests.cs");
 
     // snippet: vxlan-node-on-etcd
     static IHost BuildVxlanNodeOnEtcd(string[] etcdEndpoints, string subnetFile, NetworkNamespace? node = null)
@@ -39,7 +39,7 @@ public sealed class ReadmeSnippetTests
     [Fact]
     public void The_readme_shows_the_method_this_test_compiles()
     {
-        Assert.Equal(Snippets.FromSource(ThisFile(), "vxlan-node-on-etcd"), Snippets.FromMarkdown(ReadmePath, "vxlan-node-on-etcd"));
+        Assert.Equal(Snippets.FromSource(ThisFile, "vxlan-node-on-etcd"), Snippets.FromMarkdown(ReadmePath, "vxlan-node-on-etcd"));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace Overlay.Testing;
@@ -10,16 +9,17 @@ namespace Overlay.Testing;
 /// </summary>
 public static partial class Snippets
 {
-    /// <summary>The repository root (the directory holding Overlay.sln), found from this source file.</summary>
-    public static string RepositoryRoot([CallerFilePath] string here = "")
+    /// <summary>The repository root: the directory holding Overlay.sln above the test's build output.
+    /// (Not the compiler's file paths: a CI build maps them to <c>/_/</c>.)</summary>
+    public static string RepositoryRoot()
     {
-        string? dir = Path.GetDirectoryName(here);
+        string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "Overlay.sln")))
         {
             dir = Path.GetDirectoryName(dir);
         }
 
-        return dir ?? throw new InvalidOperationException($"no Overlay.sln above {here}");
+        return dir ?? throw new InvalidOperationException($"no Overlay.sln above {AppContext.BaseDirectory}");
     }
 
     /// <summary>The code of the block marked <paramref name="name"/> in <paramref name="markdownPath"/>.</summary>
