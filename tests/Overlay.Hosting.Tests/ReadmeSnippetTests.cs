@@ -17,8 +17,6 @@ namespace Overlay.Hosting.Tests;
 /// </summary>
 public sealed class ReadmeSnippetTests
 {
-    private static string ReadmePath => Path.Combine(Snippets.RepositoryRoot(), "src", "Overlay.Backends.Vxlan", "README.md");
-
     private static string ThisFile => Path.Combine(Snippets.RepositoryRoot(), "tests", "Overlay.Hosting.Tests", "ReadmeSnippetTests.cs");
 
     // snippet: vxlan-node-on-etcd
@@ -36,10 +34,13 @@ public sealed class ReadmeSnippetTests
     }
     // end snippet
 
-    [Fact]
-    public void The_readme_shows_the_method_this_test_compiles()
+    [Theory]
+    [InlineData("Overlay.Backends.Vxlan")]
+    [InlineData("Overlay.Hosting")]
+    public void The_readme_shows_the_method_this_test_compiles(string package)
     {
-        Assert.Equal(Snippets.FromSource(ThisFile, "vxlan-node-on-etcd"), Snippets.FromMarkdown(ReadmePath, "vxlan-node-on-etcd"));
+        string readme = Path.Combine(Snippets.RepositoryRoot(), "src", package, "README.md");
+        Assert.Equal(Snippets.FromSource(ThisFile, "vxlan-node-on-etcd"), Snippets.FromMarkdown(readme, "vxlan-node-on-etcd"));
     }
 
     [Fact]
