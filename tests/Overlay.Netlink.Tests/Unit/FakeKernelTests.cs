@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Overlay.Netlink.Internal;
 using Overlay.Netlink.Tests.Support;
 
 namespace Overlay.Netlink.Tests.Unit;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.NetworkInformation;
+using Overlay.Netlink.Internal;
 
 namespace Overlay.Netlink.Tests.Unit;
 
