@@ -290,15 +290,6 @@ public ref struct NetlinkMessageWriter
     }
 }
 
-/// <summary>A nested attribute opened by <see cref="NetlinkMessageWriter.BeginNested"/>.</summary>
-public readonly struct NestedAttribute
-{
-    internal NestedAttribute(int offset) => Offset = offset;
-
-    /// <summary>Offset of the attribute header in the writer's buffer.</summary>
-    public int Offset { get; }
-}
-
 internal static class ThrowHelper
 {
     [DoesNotReturn]

@@ -1,0 +1,11 @@
+namespace Overlay.Netlink;
+
+/// <summary>Netlink protocol numbers (the third argument of <c>socket(AF_NETLINK, …)</c>).</summary>
+public static class NetlinkProtocol
+{
+    /// <summary>NETLINK_ROUTE (rtnetlink).</summary>
+    public const int Route = 0;
+
+    /// <summary>NETLINK_XFRM.</summary>
+    public const int Xfrm = 6;
+}
