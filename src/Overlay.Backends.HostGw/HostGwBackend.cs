@@ -144,10 +144,3 @@ internal sealed class HostGwNetwork : ReconcilingNetwork
     /// <summary>A change of another route (not ours) may change which peers are on-link.</summary>
     protected override bool ReplansOnUnderlayRouteChange => true;
 }
-
-/// <summary>Registration of the host-gw backend.</summary>
-public static class HostGwOverlayBuilderExtensions
-{
-    /// <summary>Adds the host-gw backend (type <c>host-gw</c>).</summary>
-    public static IOverlayBuilder AddHostGwBackend(this IOverlayBuilder builder) => builder.AddBackend<HostGwBackend>();
-}

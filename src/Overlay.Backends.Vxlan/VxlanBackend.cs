@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -242,11 +241,4 @@ internal sealed class VxlanNetwork : ReconcilingNetwork
 
         return changed;
     }
-}
-
-/// <summary>Registration of the vxlan backend.</summary>
-public static class VxlanOverlayBuilderExtensions
-{
-    /// <summary>Adds the vxlan backend (type <c>vxlan</c>).</summary>
-    public static IOverlayBuilder AddVxlanBackend(this IOverlayBuilder builder) => builder.AddBackend<VxlanBackend>();
 }

@@ -3,34 +3,6 @@ using Overlay.Subnets;
 
 namespace Overlay.Backends;
 
-/// <summary>How traffic to a peer travels.</summary>
-public enum PeerMode
-{
-    /// <summary>Not programmed: the peer cannot be reached this way (see <see cref="PeerStatus.Reason"/>).</summary>
-    Unreachable,
-
-    /// <summary>A plain route via the peer's underlay address (host-gw, vxlan DirectRouting).</summary>
-    Direct,
-
-    /// <summary>VXLAN encapsulation.</summary>
-    Vxlan,
-
-    /// <summary>IP-in-IP encapsulation.</summary>
-    IPIP,
-
-    /// <summary>The user-space UDP tunnel.</summary>
-    Udp,
-
-    /// <summary>IPsec (ESP) tunnel.</summary>
-    IPsec,
-
-    /// <summary>A route in the cloud provider's route table.</summary>
-    CloudRoute,
-
-    /// <summary>Lease only: the backend programs nothing (alloc).</summary>
-    None,
-}
-
 /// <summary>The state of one peer as a network sees it.</summary>
 /// <param name="Key">The peer's subnet key.</param>
 /// <param name="Lease">The peer's lease.</param>
@@ -58,21 +30,4 @@ public sealed record PeerStatus(string Key, Lease Lease, PeerMode Mode, string R
 
     /// <summary>True when the peer is programmed without error.</summary>
     public bool IsHealthy => Mode != PeerMode.Unreachable && LastError is null;
-}
-
-/// <summary>Data of <see cref="IOverlayNetwork.PeerStatusChanged"/>.</summary>
-public sealed class PeerStatusChangedEventArgs : EventArgs
-{
-    /// <summary>Creates the event data.</summary>
-    public PeerStatusChangedEventArgs(PeerStatus? previous, PeerStatus? current)
-    {
-        Previous = previous;
-        Current = current;
-    }
-
-    /// <summary>The status before the change; <see langword="null"/> for a new peer.</summary>
-    public PeerStatus? Previous { get; }
-
-    /// <summary>The status after the change; <see langword="null"/> when the peer was removed.</summary>
-    public PeerStatus? Current { get; }
 }

@@ -4,37 +4,6 @@ using Overlay.Subnets;
 
 namespace Overlay.Backends;
 
-/// <summary>What the kernel's route lookup says about reaching a peer's underlay address.</summary>
-public enum OnLinkVerdict
-{
-    /// <summary>On-link: one route without a gateway, through the expected interface (if one was required).</summary>
-    OnLink,
-
-    /// <summary>The kernel has no route to the address (or the lookup failed).</summary>
-    NoRoute,
-
-    /// <summary>The address is reached through a router.</summary>
-    ViaRouter,
-
-    /// <summary>The address is on-link, but through another interface than the required one.</summary>
-    OtherInterface,
-
-    /// <summary>Several routes (multipath): not one on-link route.</summary>
-    Multipath,
-}
-
-/// <summary>The outcome of <see cref="UnderlayRoutes.CheckOnLinkAsync"/>.</summary>
-/// <param name="Verdict">The verdict.</param>
-/// <param name="Address">The address looked up.</param>
-/// <param name="Route">The route the kernel chose (the first one), when there is one.</param>
-/// <param name="Reason">The verdict in words, for <see cref="PeerStatus.Reason"/> (e.g. <c>198.18.1.2 is on-link via eth0</c>,
-/// <c>198.18.2.3 is not on-link: reached via router 198.18.1.254</c>).</param>
-public sealed record OnLinkResult(OnLinkVerdict Verdict, IPAddress Address, Route? Route, string Reason)
-{
-    /// <summary>True when the address is on-link.</summary>
-    public bool IsOnLink => Verdict == OnLinkVerdict.OnLink;
-}
-
 /// <summary>
 /// Underlay route decisions shared by the backends that route to peers directly (host-gw, vxlan and
 /// ipip DirectRouting) and the ownership rule of overlay routes, so every backend decides the same

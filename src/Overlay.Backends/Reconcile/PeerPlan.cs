@@ -3,11 +3,6 @@ using Overlay.Subnets;
 
 namespace Overlay.Backends.Reconcile;
 
-/// <summary>One desired kernel object: its kind and value.</summary>
-/// <param name="Kind">The kind adapter.</param>
-/// <param name="Item">The object (a value).</param>
-public readonly record struct DesiredObject(IKernelObjectKind Kind, object Item);
-
 /// <summary>
 /// The desired state of one peer, as a value: the objects to program and how traffic travels.
 /// A backend's planner turns a lease into a plan; the reconciler applies the difference from what

@@ -4,12 +4,6 @@ using Overlay.Netlink;
 
 namespace Overlay.Backends.Reconcile;
 
-/// <summary>The identity of a route: family, table and destination.</summary>
-/// <param name="Family">Address family.</param>
-/// <param name="Table">Routing table.</param>
-/// <param name="Destination">Destination network.</param>
-public readonly record struct RouteKey(AddressFamily Family, uint Table, IPNetwork Destination);
-
 /// <summary>
 /// Routes as a <see cref="KernelObjectKind{T}"/>: installed with replace and deleted through the
 /// netlink bulk API; the owned set is chosen by a predicate (routes carrying our protocol, and
