@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Overlay.Backends.Udp.Internal;
 using Overlay.Encap;
@@ -108,28 +106,5 @@ public sealed class UdpBackend : IOverlayBackend
         byte[] bytes = new byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, value & mask);
         return new IPAddress(bytes);
-    }
-}
-
-/// <summary>Registration of the udp backend.</summary>
-public static class UdpOverlayBuilderExtensions
-{
-    /// <summary>Adds the udp backend (type <c>udp</c>) with default options.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <returns>The builder.</returns>
-    public static IOverlayBuilder AddUdpBackend(this IOverlayBuilder builder) => builder.AddBackend<UdpBackend>();
-
-    /// <summary>Adds the udp backend (type <c>udp</c>) with the given host-side options.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="configure">Sets the options.</param>
-    /// <returns>The builder.</returns>
-    public static IOverlayBuilder AddUdpBackend(this IOverlayBuilder builder, Action<UdpBackendOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configure);
-        var options = new UdpBackendOptions();
-        configure(options);
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOverlayBackend>(new UdpBackend(options)));
-        return builder;
     }
 }

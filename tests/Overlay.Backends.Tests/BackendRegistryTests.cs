@@ -28,10 +28,14 @@ public sealed class BackendRegistryTests
     }
 
     [Fact]
-    public void Di_registration_fills_the_registry_once()
+    public void Di_registration_fills_the_registry_and_a_second_registration_of_a_backend_is_an_error()
     {
         var services = new ServiceCollection();
-        services.AddOverlayBackends().AddHostGwBackend().AddAllocBackend().AddHostGwBackend();
+        IOverlayBuilder builder = services.AddOverlayBackends().AddHostGwBackend().AddAllocBackend();
+
+        var error = Assert.Throws<InvalidOperationException>(() => builder.AddHostGwBackend());
+
+        Assert.Contains("HostGwBackend is registered already", error.Message, StringComparison.Ordinal);
         using ServiceProvider provider = services.BuildServiceProvider();
         Assert.Equal(["alloc", "host-gw"], provider.GetRequiredService<BackendRegistry>().Types);
     }

@@ -74,10 +74,12 @@ public sealed class UdpBackendTests
     }
 
     [Fact]
-    public void AddUdpBackend_registers_the_type_once()
+    public void AddUdpBackend_registers_the_type_once_and_a_second_call_is_an_error()
     {
         var services = new ServiceCollection();
-        services.AddOverlayBackends().AddUdpBackend().AddUdpBackend();
+        IOverlayBuilder builder = services.AddOverlayBackends().AddUdpBackend();
+        Assert.Throws<InvalidOperationException>(() => builder.AddUdpBackend());
+        Assert.Throws<InvalidOperationException>(() => builder.AddUdpBackend(o => o.Queues = 2)); // its options would be lost
         using ServiceProvider provider = services.BuildServiceProvider();
         BackendRegistry registry = provider.GetRequiredService<BackendRegistry>();
         Assert.True(registry.TryGet("UDP", out IOverlayBackend? backend));
@@ -113,19 +115,16 @@ public sealed class UdpBackendTests
     }
 
     [Fact]
-    public async Task AddUdpBackend_options_are_the_ones_validated_at_registration()
+    public void AddUdpBackend_validates_its_options_at_the_call_naming_the_bad_one()
     {
-        // Observable without internals: an invalid option set through AddUdpBackend fails the registration naming it.
-        const string NetConf = "{\"Network\":\"198.19.0.0/16\",\"Backend\":{\"Type\":\"udp\"}}";
-        using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse(NetConf));
+        // Observable without internals: an invalid option fails AddUdpBackend itself, naming the option.
         var services = new ServiceCollection();
-        services.AddOverlayBackends().AddUdpBackend(o => o.BatchSize = 0);
-        using ServiceProvider provider = services.BuildServiceProvider();
-        IOverlayBackend backend = provider.GetRequiredService<BackendRegistry>().Get("udp");
-        ArgumentOutOfRangeException e = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
-            backend.RegisterNetworkAsync(Registration(NetConf, registry), TestContext.Current.CancellationToken).AsTask());
+        IOverlayBuilder builder = services.AddOverlayBackends();
+
+        ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => builder.AddUdpBackend(o => o.BatchSize = 0));
+
         Assert.Equal(nameof(UdpBackendOptions.BatchSize), e.ParamName);
-        await AssertNoLeaseAsync(registry);
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IOverlayBackend));
     }
 
     [Fact]

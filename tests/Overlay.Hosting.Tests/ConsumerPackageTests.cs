@@ -84,7 +84,6 @@ public sealed class ConsumerPackageTests
             await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), $$"""
                 using Microsoft.Extensions.DependencyInjection;
                 using Microsoft.Extensions.Hosting;
-                using Overlay.Backends.Vxlan;
                 using Overlay.Netlink;
 
                 // args: <etcd endpoint> <subnet file> <network namespace of the node>

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Overlay.Backends;
-using Overlay.Backends.Vxlan;
 using Overlay.Lab;
 using Overlay.Netlink;
 using Overlay.Subnets.Etcd;

@@ -13,7 +13,9 @@ public sealed class InMemorySubnetRegistryTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         using var registry = new InMemorySubnetRegistry(NetworkConfig.Parse("""{"Network":"10.3.0.0/16"}"""), new SubnetRegistryOptions { LeaseTtl = TimeSpan.FromSeconds(3) }, time);
-        Lease existing = await registry.AcquireLeaseAsync(new LeaseRequest(Node("198.18.0.1")), Ct);
+        // Both subnets chosen by the test: a random first choice could take the one the second node asks for.
+        Lease existing = await registry.AcquireLeaseAsync(new LeaseRequest(Node("198.18.0.1")) { PreviousSubnet = IPNetwork.Parse("10.3.20.0/24") }, Ct);
+        Assert.Equal(IPNetwork.Parse("10.3.20.0/24"), existing.Subnet);
         await using var watch = registry.WatchLeasesAsync(Ct).GetAsyncEnumerator(Ct);
 
         Assert.True(await watch.MoveNextAsync());
