@@ -95,7 +95,7 @@ public static class Program
         {
         }
 
-        UdpTunnelStatistics s = tunnel.GetStatistics();
+        TunnelStatistics s = tunnel.GetStatistics();
         Console.WriteLine($"egress {s.EgressPackets} packets {s.EgressBytes} bytes in {s.SendCalls} sends from {s.TunReads} TUN reads; " +
             $"ingress {s.IngressPackets} packets {s.IngressBytes} bytes in {s.ReceiveCalls} receives, {s.TunWrites} TUN writes; " +
             $"drops {string.Join(", ", s.Drops.Where(d => d.Value != 0).Select(d => $"{d.Key}={d.Value}"))}");

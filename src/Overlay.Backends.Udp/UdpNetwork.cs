@@ -114,7 +114,7 @@ internal sealed class UdpNetwork : ReconcilingNetwork
                 return peers;
             }
 
-            UdpTunnelStatistics totals = _tunnel.GetStatistics();
+            TunnelStatistics totals = _tunnel.GetStatistics();
             return [.. peers.Select(p => p with { Counters = CountersOf(totals, p.Subnet is { } subnet ? _tunnel.Peers.GetStatistics(subnet) : null) })];
         }
     }
@@ -124,7 +124,7 @@ internal sealed class UdpNetwork : ReconcilingNetwork
     /// <c>tunnel.egress_packets</c>, <c>tunnel.drops.UnknownSender</c>, …); the <c>peer.*</c> names are missing while
     /// the peer is not in the engine's table.
     /// </summary>
-    internal static IReadOnlyDictionary<string, long> CountersOf(UdpTunnelStatistics s, UdpTunnelPeerStatistics? peer = null)
+    internal static IReadOnlyDictionary<string, long> CountersOf(TunnelStatistics s, TunnelPeerStatistics? peer = null)
     {
         var d = new Dictionary<string, long>(StringComparer.Ordinal)
         {
@@ -134,7 +134,7 @@ internal sealed class UdpNetwork : ReconcilingNetwork
             ["tunnel.ingress_bytes"] = s.IngressBytes,
             ["tunnel.icmp_unreachable"] = s.IcmpUnreachableSent,
         };
-        foreach (KeyValuePair<UdpTunnelDropReason, long> drop in s.Drops)
+        foreach (KeyValuePair<TunnelDropReason, long> drop in s.Drops)
         {
             d["tunnel.drops." + drop.Key] = drop.Value;
         }

@@ -10,18 +10,18 @@ namespace Overlay.Backends.Udp;
 public sealed record UdpPeerEntry(IPNetwork Subnet, IPEndPoint Endpoint);
 
 /// <summary>
-/// The udp backend's per-peer "kernel objects": entries of the engine's <see cref="UdpTunnelPeerTable"/>. With this
+/// The udp backend's per-peer "kernel objects": entries of the engine's <see cref="TunnelPeerTable"/>. With this
 /// adapter the shared reconcile engine (<see cref="PeerReconciler"/>, <see cref="ReconcilingNetwork"/>) does the lease
 /// watch, diffing, status and retries for the udp backend as it does for routes. Updates take effect for the next
 /// packet: the table is replaced atomically while the workers keep running.
 /// </summary>
 internal sealed class UdpPeerObjectKind : KernelObjectKind<UdpPeerEntry>
 {
-    private readonly UdpTunnelPeerTable _table;
+    private readonly TunnelPeerTable _table;
     private readonly Lock _gate = new();
     private readonly Dictionary<IPNetwork, UdpPeerEntry> _installed = [];
 
-    public UdpPeerObjectKind(UdpTunnelPeerTable table) => _table = table;
+    public UdpPeerObjectKind(TunnelPeerTable table) => _table = table;
 
     public override string Name => "udp peer";
 

@@ -10,6 +10,9 @@ public static class IPProtocols
     /// <summary>ICMP (1).</summary>
     public const byte Icmp = 1;
 
+    /// <summary>IP in IP (4, RFC 2003): flannel's ipip backend.</summary>
+    public const byte IPIP = 4;
+
     /// <summary>TCP (6).</summary>
     public const byte Tcp = 6;
 

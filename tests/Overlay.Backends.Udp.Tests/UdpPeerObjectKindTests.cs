@@ -14,7 +14,7 @@ public sealed class UdpPeerObjectKindTests
     [Fact]
     public async Task Install_and_remove_change_the_engines_table_and_the_owned_list()
     {
-        var table = new UdpTunnelPeerTable();
+        var table = new TunnelPeerTable();
         var kind = new UdpPeerObjectKind(table);
         var entry = new UdpPeerEntry(Subnet, PeerA);
         Assert.Empty(await kind.InstallAsync([entry], Ct));
@@ -31,7 +31,7 @@ public sealed class UdpPeerObjectKindTests
     [Fact]
     public async Task Removing_a_replaced_entry_leaves_the_replacement()
     {
-        var table = new UdpTunnelPeerTable();
+        var table = new TunnelPeerTable();
         var kind = new UdpPeerObjectKind(table);
         await kind.InstallAsync([new UdpPeerEntry(Subnet, PeerA)], Ct);
         await kind.InstallAsync([new UdpPeerEntry(Subnet, PeerB)], Ct);
@@ -43,7 +43,7 @@ public sealed class UdpPeerObjectKindTests
     [Fact]
     public async Task A_non_ipv4_entry_is_reported_as_a_failure_not_thrown()
     {
-        var kind = new UdpPeerObjectKind(new UdpTunnelPeerTable());
+        var kind = new UdpPeerObjectKind(new TunnelPeerTable());
         IReadOnlyList<Overlay.Backends.Reconcile.KernelObjectFailure> failures =
             await kind.InstallAsync([new UdpPeerEntry(IPNetwork.Parse("2001:db8:19::/64"), PeerA)], Ct);
         Assert.Single(failures);
@@ -52,7 +52,7 @@ public sealed class UdpPeerObjectKindTests
     [Fact]
     public void The_key_is_the_subnet()
     {
-        var kind = new UdpPeerObjectKind(new UdpTunnelPeerTable());
+        var kind = new UdpPeerObjectKind(new TunnelPeerTable());
         Assert.Equal(kind.GetKey(new UdpPeerEntry(Subnet, PeerA)), kind.GetKey(new UdpPeerEntry(Subnet, PeerB)));
     }
 }

@@ -22,7 +22,7 @@ public sealed class AllocationTests
         byte[] inPlace = new byte[2000];
         frame.CopyTo(inPlace, 64);
 
-        var peers = new UdpTunnelPeerTable();
+        var peers = new TunnelPeerTable();
         for (int i = 0; i < 200; i++)
         {
             peers.Set(new IPNetwork(IPAddress.Parse($"198.19.{i}.0"), 24), new IPEndPoint(IPAddress.Parse($"198.18.0.{i % 250 + 1}"), 8285));
@@ -52,7 +52,7 @@ public sealed class AllocationTests
                     sink += packet.InnerFrame.Length + packet.Vxlan.Vni;
                 }
 
-                sink += forwarder.DecideEgress(egress, out UdpTunnelPeerTable.PeerEntry peer) + peer.Port;
+                sink += forwarder.DecideEgress(egress, out TunnelPeerTable.PeerEntry peer) + peer.Port;
                 sink += forwarder.DecideIngress(ingress, sender);
                 sink += forwarder.DecideIngress(ingress, sender + 1);
                 sink += IcmpDestinationUnreachable.TryWrite(egress, 1, icmp);

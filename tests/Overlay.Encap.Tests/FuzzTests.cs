@@ -26,7 +26,7 @@ public sealed class FuzzTests
     [Fact]
     public void Decoders_never_throw_on_random_bytes()
     {
-        var peers = new UdpTunnelPeerTable();
+        var peers = new TunnelPeerTable();
         peers.Set(System.Net.IPNetwork.Parse("0.0.0.0/1"), new System.Net.IPEndPoint(System.Net.IPAddress.Parse("198.18.0.2"), 8285));
         var forwarder = new TunnelForwarder(peers, checkSender: true, maxPacketSize: 1500);
         byte[] output = new byte[140_000];

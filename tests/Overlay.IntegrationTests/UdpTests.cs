@@ -130,11 +130,11 @@ public sealed class UdpTests : IAsyncLifetime
 
         // 1. Outer source is no peer's, inner source is inside the sender's subnet.
         await fromStranger.SendToAsync(InnerUdp(senderPod, targetPod, 9999, "stranger"u8.ToArray()), targetEndpoint, Ct);
-        await Privileged.EventuallyAsync(() => Task.FromResult(Drops(target, UdpTunnelDropReason.UnknownSender) >= 1), "the non-peer datagram is counted as UnknownSender");
+        await Privileged.EventuallyAsync(() => Task.FromResult(Drops(target, TunnelDropReason.UnknownSender) >= 1), "the non-peer datagram is counted as UnknownSender");
 
         // 2. Outer source is the peer's, inner source is another peer's pod (outside the sender's subnet).
         await fromPeer.SendToAsync(InnerUdp(otherPod, targetPod, 9999, "spoofed"u8.ToArray()), targetEndpoint, Ct);
-        await Privileged.EventuallyAsync(() => Task.FromResult(Drops(target, UdpTunnelDropReason.SourceNotInPeerSubnet) >= 1), "the spoofed inner source is counted as SourceNotInPeerSubnet");
+        await Privileged.EventuallyAsync(() => Task.FromResult(Drops(target, TunnelDropReason.SourceNotInPeerSubnet) >= 1), "the spoofed inner source is counted as SourceNotInPeerSubnet");
         //    …and on the account of the peer it came from, not of the peer whose pod it claimed to be.
         PeerStatus senderStatus = target.Network.Peers.Single(p => p.Key == sender.Network.Lease.Key);
         PeerStatus otherStatus = target.Network.Peers.Single(p => p.Key == _agents[1].Network.Lease.Key);
@@ -151,8 +151,8 @@ public sealed class UdpTests : IAsyncLifetime
         Assert.Equal(0, listener.Available);
 
         // The same counters through System.Diagnostics.Metrics (meter Overlay.Encap).
-        Assert.True(metrics.Read(UdpTunnelDropReason.UnknownSender) >= 1);
-        Assert.True(metrics.Read(UdpTunnelDropReason.SourceNotInPeerSubnet) >= 1);
+        Assert.True(metrics.Read(TunnelDropReason.UnknownSender) >= 1);
+        Assert.True(metrics.Read(TunnelDropReason.SourceNotInPeerSubnet) >= 1);
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public sealed class UdpTests : IAsyncLifetime
 
         // An inner source in no peer's subnet is still dropped…
         await fromNat.SendToAsync(InnerUdp(IPAddress.Parse("198.19.255.77"), targetPod, 9999, "nobody"u8.ToArray()), targetEndpoint, Ct);
-        await Privileged.EventuallyAsync(() => Task.FromResult(Drops(target, UdpTunnelDropReason.UnknownSender) + Drops(target, UdpTunnelDropReason.SourceNotInPeerSubnet) >= 1), "an inner source in no peer's subnet is dropped");
+        await Privileged.EventuallyAsync(() => Task.FromResult(Drops(target, TunnelDropReason.UnknownSender) + Drops(target, TunnelDropReason.SourceNotInPeerSubnet) >= 1), "an inner source in no peer's subnet is dropped");
 
         // …while the sender's pod traffic from the unexpected outer address is delivered (and is the first datagram).
         await fromNat.SendToAsync(InnerUdp(sender.Node.PodAddress!, targetPod, 9999, "via-nat"u8.ToArray()), targetEndpoint, Ct);
@@ -243,7 +243,7 @@ public sealed class UdpTests : IAsyncLifetime
 
         // Unreachable: no echo reply. (No ICMP error about an ICMP packet either: flannel's suppression rule.)
         Assert.Null(await a.Node.PingAsync(gonePod, a.Node.PodAddress, cancellationToken: Ct));
-        Assert.True(Drops(a, UdpTunnelDropReason.NoRoute) >= 1);
+        Assert.True(Drops(a, TunnelDropReason.NoRoute) >= 1);
 
         // A TCP connection attempt gets ICMP network-unreachable (from the TUN address) at once: connect fails with
         // ENETUNREACH instead of waiting for SYN retransmissions to time out.
@@ -401,7 +401,7 @@ public sealed class UdpTests : IAsyncLifetime
 
     private static long Counter(LabAgent agent, string name) => agent.Network.Peers is { Count: > 0 } peers ? peers[0].Counters?[name] ?? 0 : 0;
 
-    private static long Drops(LabAgent agent, UdpTunnelDropReason reason) => Counter(agent, "tunnel.drops." + reason);
+    private static long Drops(LabAgent agent, TunnelDropReason reason) => Counter(agent, "tunnel.drops." + reason);
 
     /// <summary>An IPv4/UDP packet as a pod would send it (header checksum set, UDP checksum 0).</summary>
     private static byte[] InnerUdp(IPAddress source, IPAddress destination, ushort port, byte[] payload)
@@ -458,7 +458,7 @@ public sealed class UdpTests : IAsyncLifetime
             _listener.Start();
         }
 
-        public long Read(UdpTunnelDropReason reason)
+        public long Read(TunnelDropReason reason)
         {
             _values.Clear();
             _listener.RecordObservableInstruments();

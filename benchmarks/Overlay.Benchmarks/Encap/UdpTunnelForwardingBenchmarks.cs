@@ -24,7 +24,7 @@ public class UdpTunnelForwardingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var peers = new UdpTunnelPeerTable();
+        var peers = new TunnelPeerTable();
         for (int i = 0; i < PeerCount; i++)
         {
             peers.Set(new IPNetwork(IPAddress.Parse($"198.19.{i / 2}.{(i % 2) * 128}"), 25), new IPEndPoint(IPAddress.Parse($"198.18.{i / 250}.{(i % 250) + 1}"), 8285));
@@ -47,7 +47,7 @@ public class UdpTunnelForwardingBenchmarks
     }
 
     [Benchmark(Description = "Egress decision (LPM)")]
-    public int Egress() => _forwarder.DecideEgress(_egress, out UdpTunnelPeerTable.PeerEntry peer) + peer.Port;
+    public int Egress() => _forwarder.DecideEgress(_egress, out TunnelPeerTable.PeerEntry peer) + peer.Port;
 
     [Benchmark(Description = "Ingress decision (validate + sender check)")]
     public int Ingress() => _forwarder.DecideIngress(_ingress, _sender);

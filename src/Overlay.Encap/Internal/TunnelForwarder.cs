@@ -9,11 +9,11 @@ namespace Overlay.Encap.Internal;
 /// </summary>
 internal sealed class TunnelForwarder
 {
-    private readonly UdpTunnelPeerTable _peers;
+    private readonly TunnelPeerTable _peers;
     private readonly bool _checkSender;
     private readonly int _maxPacketSize;
 
-    public TunnelForwarder(UdpTunnelPeerTable peers, bool checkSender, int maxPacketSize)
+    public TunnelForwarder(TunnelPeerTable peers, bool checkSender, int maxPacketSize)
     {
         _peers = peers;
         _checkSender = checkSender;
@@ -22,15 +22,15 @@ internal sealed class TunnelForwarder
 
     /// <summary>Decides where an IPv4 packet read from the TUN goes. Returns -1 to forward to <paramref name="peer"/>, otherwise the drop reason.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int DecideEgress(ReadOnlySpan<byte> packet, out UdpTunnelPeerTable.PeerEntry peer)
+    public int DecideEgress(ReadOnlySpan<byte> packet, out TunnelPeerTable.PeerEntry peer)
     {
         if (packet.Length < IPv4Header.MinimumLength || packet[0] >> 4 != 4)
         {
             peer = default;
-            return (int)UdpTunnelDropReason.NotIPv4;
+            return (int)TunnelDropReason.NotIPv4;
         }
 
-        return _peers.TryLookup(BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), out peer) ? -1 : (int)UdpTunnelDropReason.NoRoute;
+        return _peers.TryLookup(BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), out peer) ? -1 : (int)TunnelDropReason.NoRoute;
     }
 
     /// <summary>Decides whether a datagram (one inner packet) from <paramref name="senderAddress"/> (host order) may be written to the TUN. Returns -1 to deliver, otherwise the drop reason.</summary>
@@ -39,12 +39,12 @@ internal sealed class TunnelForwarder
 
     /// <summary>As <see cref="DecideIngress(ReadOnlySpan{byte}, uint)"/>; on delivery, <paramref name="owner"/> is the peer whose subnet holds the inner source.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int DecideIngress(ReadOnlySpan<byte> datagram, uint senderAddress, out UdpTunnelPeerTable.PeerEntry owner)
+    public int DecideIngress(ReadOnlySpan<byte> datagram, uint senderAddress, out TunnelPeerTable.PeerEntry owner)
     {
         owner = default;
         if (datagram.Length > _maxPacketSize)
         {
-            return (int)UdpTunnelDropReason.Oversize;
+            return (int)TunnelDropReason.Oversize;
         }
 
         switch (IPv4Header.Validate(datagram))
@@ -52,15 +52,15 @@ internal sealed class TunnelForwarder
             case IPv4Validation.Valid:
                 break;
             case IPv4Validation.TooShort:
-                return (int)UdpTunnelDropReason.TooShort;
+                return (int)TunnelDropReason.TooShort;
             case IPv4Validation.BadVersion:
-                return (int)UdpTunnelDropReason.BadVersion;
+                return (int)TunnelDropReason.BadVersion;
             case IPv4Validation.BadHeaderLength:
-                return (int)UdpTunnelDropReason.BadHeaderLength;
+                return (int)TunnelDropReason.BadHeaderLength;
             case IPv4Validation.LengthMismatch:
-                return (int)UdpTunnelDropReason.LengthMismatch;
+                return (int)TunnelDropReason.LengthMismatch;
             default:
-                return (int)UdpTunnelDropReason.BadChecksum;
+                return (int)TunnelDropReason.BadChecksum;
         }
 
         uint innerSource = BinaryPrimitives.ReadUInt32BigEndian(datagram[12..]);
@@ -73,11 +73,11 @@ internal sealed class TunnelForwarder
 
         if (!_checkSender)
         {
-            return (int)UdpTunnelDropReason.SourceNotInPeerSubnet;
+            return (int)TunnelDropReason.SourceNotInPeerSubnet;
         }
 
         return _peers.IsKnownEndpointAddress(senderAddress)
-            ? (int)UdpTunnelDropReason.SourceNotInPeerSubnet
-            : (int)UdpTunnelDropReason.UnknownSender;
+            ? (int)TunnelDropReason.SourceNotInPeerSubnet
+            : (int)TunnelDropReason.UnknownSender;
     }
 }

@@ -163,19 +163,19 @@ public sealed class UdpTunnelEndToEndTests
         Assert.Equal(TransferBytes, total);
         Assert.Equal(0, mismatches);
 
-        UdpTunnelStatistics sa = a.Tunnel.GetStatistics();
-        UdpTunnelStatistics sb = b.Tunnel.GetStatistics();
+        TunnelStatistics sa = a.Tunnel.GetStatistics();
+        TunnelStatistics sb = b.Tunnel.GetStatistics();
         Assert.True(sa.EgressBytes > TransferBytes, $"egress {sa.EgressBytes}");
         Assert.True(sb.IngressBytes > TransferBytes, $"ingress {sb.IngressBytes}");
         // Nothing the peer sent was dropped (egress drops such as NotIPv4 for the kernel's IPv6 chatter on the TUN are fine).
-        UdpTunnelDropReason[] ingressReasons =
+        TunnelDropReason[] ingressReasons =
         [
-            UdpTunnelDropReason.UnknownSender, UdpTunnelDropReason.SourceNotInPeerSubnet, UdpTunnelDropReason.TooShort,
-            UdpTunnelDropReason.BadVersion, UdpTunnelDropReason.BadHeaderLength, UdpTunnelDropReason.LengthMismatch,
-            UdpTunnelDropReason.BadChecksum, UdpTunnelDropReason.Oversize, UdpTunnelDropReason.TunWriteFailed,
+            TunnelDropReason.UnknownSender, TunnelDropReason.SourceNotInPeerSubnet, TunnelDropReason.TooShort,
+            TunnelDropReason.BadVersion, TunnelDropReason.BadHeaderLength, TunnelDropReason.LengthMismatch,
+            TunnelDropReason.BadChecksum, TunnelDropReason.Oversize, TunnelDropReason.TunWriteFailed,
         ];
         Assert.All(ingressReasons, r => Assert.True(sb.Drops[r] == 0, $"{r}: {sb.Drops[r]}"));
-        Assert.Equal(0, sa.Drops[UdpTunnelDropReason.SendFailed] + sa.Drops[UdpTunnelDropReason.BadOffload]);
+        Assert.Equal(0, sa.Drops[TunnelDropReason.SendFailed] + sa.Drops[TunnelDropReason.BadOffload]);
         // In steady state the worker threads' packet loops allocated nothing while 100 MB went through them (-2: a
         // thread, such as an idle second TUN queue's, that never got past its warm-up iterations). Each tunnel has at
         // least its queue-0 thread, which moves both directions.
@@ -265,26 +265,26 @@ public sealed class UdpTunnelEndToEndTests
         await peer.SendToAsync(malformed, target, ct);
         await peer.SendToAsync(Packets.Udp("198.19.2.5", "198.19.1.1", 1000, 2000, new byte[1500]), target, ct);
 
-        UdpTunnelStatistics stats = a.Tunnel.GetStatistics();
-        static long Expected(UdpTunnelStatistics s) =>
-            s.Drops[UdpTunnelDropReason.UnknownSender] + s.Drops[UdpTunnelDropReason.SourceNotInPeerSubnet] +
-            s.Drops[UdpTunnelDropReason.BadChecksum] + s.Drops[UdpTunnelDropReason.Oversize];
+        TunnelStatistics stats = a.Tunnel.GetStatistics();
+        static long Expected(TunnelStatistics s) =>
+            s.Drops[TunnelDropReason.UnknownSender] + s.Drops[TunnelDropReason.SourceNotInPeerSubnet] +
+            s.Drops[TunnelDropReason.BadChecksum] + s.Drops[TunnelDropReason.Oversize];
         for (int i = 0; i < 400 && Expected(stats) < 4; i++)
         {
             await Task.Delay(50, ct);
             stats = a.Tunnel.GetStatistics();
         }
 
-        Assert.Equal(1, stats.Drops[UdpTunnelDropReason.UnknownSender]);
-        Assert.Equal(1, stats.Drops[UdpTunnelDropReason.SourceNotInPeerSubnet]);
-        Assert.Equal(1, stats.Drops[UdpTunnelDropReason.BadChecksum]);
-        Assert.Equal(1, stats.Drops[UdpTunnelDropReason.Oversize]);
+        Assert.Equal(1, stats.Drops[TunnelDropReason.UnknownSender]);
+        Assert.Equal(1, stats.Drops[TunnelDropReason.SourceNotInPeerSubnet]);
+        Assert.Equal(1, stats.Drops[TunnelDropReason.BadChecksum]);
+        Assert.Equal(1, stats.Drops[TunnelDropReason.Oversize]);
         Assert.Equal(0, stats.IngressPackets);
 
         listener.RecordObservableInstruments();
         Assert.Equal(1, measured["UnknownSender"]);
-        Assert.True(stats.Drops[UdpTunnelDropReason.NoRoute] >= 2, "the ping and the SYN");
-        Assert.Equal(a.Tunnel.GetStatistics().Drops[UdpTunnelDropReason.NoRoute], measured["NoRoute"]);
+        Assert.True(stats.Drops[TunnelDropReason.NoRoute] >= 2, "the ping and the SYN");
+        Assert.Equal(a.Tunnel.GetStatistics().Drops[TunnelDropReason.NoRoute], measured["NoRoute"]);
     }
 
     [Fact]

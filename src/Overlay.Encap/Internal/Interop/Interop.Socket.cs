@@ -8,7 +8,10 @@ internal static unsafe partial class Libc
     internal const int SOCK_DGRAM = 2;
     internal const int SOCK_NONBLOCK = 0x800;
     internal const int SOCK_CLOEXEC = 0x80000;
+    internal const int SOCK_RAW = 3;
     internal const int IPPROTO_UDP = 17;
+    internal const int IPPROTO_IPIP = 4;
+    internal const int IP_HDRINCL = 3;
 
     internal const int SOL_SOCKET = 1;
     internal const int SO_REUSEADDR = 2;

@@ -6,11 +6,11 @@ using System.Runtime.CompilerServices;
 namespace Overlay.Encap;
 
 /// <summary>
-/// The UDP tunnel's routes: overlay subnet → peer underlay endpoint, with longest-prefix match.
+/// The tunnel's routes: overlay subnet → peer underlay endpoint (the port is used by the UDP transport only), with longest-prefix match.
 /// Updates copy the table and publish the copy atomically, so lookups from the workers take no lock,
 /// never allocate, and always see a consistent table while packets flow.
 /// </summary>
-public sealed class UdpTunnelPeerTable
+public sealed class TunnelPeerTable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(uint Network, int PrefixLength), PeerEntry> _entries = [];
@@ -31,7 +31,7 @@ public sealed class UdpTunnelPeerTable
         ArgumentNullException.ThrowIfNull(endpoint);
         if (subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
         {
-            throw new ArgumentException("The UDP tunnel carries IPv4 subnets only.", nameof(subnet));
+            throw new ArgumentException("The tunnel carries IPv4 subnets only.", nameof(subnet));
         }
 
         uint network = IPv4Header.ToUInt32(subnet.BaseAddress) & IPv4Header.PrefixMask(subnet.PrefixLength);
@@ -112,7 +112,7 @@ public sealed class UdpTunnelPeerTable
     /// </summary>
     /// <param name="subnet">The peer's overlay subnet, as given to <see cref="Set"/>.</param>
     /// <returns>A snapshot, or <see langword="null"/> if no peer has that subnet.</returns>
-    public UdpTunnelPeerStatistics? GetStatistics(IPNetwork subnet)
+    public TunnelPeerStatistics? GetStatistics(IPNetwork subnet)
     {
         if (subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
         {
@@ -165,7 +165,7 @@ public sealed class UdpTunnelPeerTable
 
         public void AddDrops(long count) => Interlocked.Add(ref _drops, count);
 
-        public UdpTunnelPeerStatistics Snapshot() => new(
+        public TunnelPeerStatistics Snapshot() => new(
             Interlocked.Read(ref _egressPackets), Interlocked.Read(ref _egressBytes),
             Interlocked.Read(ref _ingressPackets), Interlocked.Read(ref _ingressBytes), Interlocked.Read(ref _drops));
     }
@@ -220,10 +220,10 @@ public sealed class UdpTunnelPeerTable
     }
 }
 
-/// <summary>A snapshot of one peer's counters (see <see cref="UdpTunnelPeerTable.GetStatistics"/>).</summary>
+/// <summary>A snapshot of one peer's counters (see <see cref="TunnelPeerTable.GetStatistics"/>).</summary>
 /// <param name="EgressPackets">Inner packets sent to the peer (after segmentation).</param>
 /// <param name="EgressBytes">Inner bytes sent to the peer.</param>
 /// <param name="IngressPackets">Inner packets from the peer delivered to the TUN (before coalescing).</param>
 /// <param name="IngressBytes">Inner bytes from the peer delivered to the TUN.</param>
 /// <param name="Drops">Packets dropped on the peer's account: failed sends to it, refused datagrams from its address.</param>
-public sealed record UdpTunnelPeerStatistics(long EgressPackets, long EgressBytes, long IngressPackets, long IngressBytes, long Drops);
+public sealed record TunnelPeerStatistics(long EgressPackets, long EgressBytes, long IngressPackets, long IngressBytes, long Drops);

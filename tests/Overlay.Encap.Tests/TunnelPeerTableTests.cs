@@ -4,14 +4,14 @@ using Overlay.Encap.Tests.Infrastructure;
 
 namespace Overlay.Encap.Tests;
 
-public sealed class UdpTunnelPeerTableTests
+public sealed class TunnelPeerTableTests
 {
     private static IPEndPoint Endpoint(string address) => new(IPAddress.Parse(address), 8285);
 
     [Fact]
     public void Longest_prefix_wins()
     {
-        var peers = new UdpTunnelPeerTable();
+        var peers = new TunnelPeerTable();
         peers.Set(IPNetwork.Parse("198.19.0.0/16"), Endpoint("198.18.0.16"));
         peers.Set(IPNetwork.Parse("198.19.2.0/24"), Endpoint("198.18.0.24"));
         peers.Set(IPNetwork.Parse("198.19.2.128/25"), Endpoint("198.18.0.25"));
@@ -29,7 +29,7 @@ public sealed class UdpTunnelPeerTableTests
     [Fact]
     public void Set_replaces_and_remove_deletes()
     {
-        var peers = new UdpTunnelPeerTable();
+        var peers = new TunnelPeerTable();
         peers.Set(IPNetwork.Parse("198.19.2.0/24"), Endpoint("198.18.0.2"));
         peers.Set(IPNetwork.Parse("198.19.2.0/24"), Endpoint("198.18.0.3"));
         Assert.Equal(1, peers.Count);
@@ -48,7 +48,7 @@ public sealed class UdpTunnelPeerTableTests
         // writer does not stop before both sides have done their minimum share of work during that overlap.
         const int MinWrites = 2000;    // Set + Remove pairs done while the reader is reading
         const int MinLookups = 20_000; // lookups done while the writer is writing
-        var peers = new UdpTunnelPeerTable();
+        var peers = new TunnelPeerTable();
         peers.Set(IPNetwork.Parse("198.19.1.0/24"), Endpoint("198.18.0.1"));
         uint address = Packets.Ip("198.19.1.77");
         int lookups = 0, writesWhileReading = 0, misses = 0;
@@ -91,7 +91,7 @@ public sealed class UdpTunnelPeerTableTests
                 Volatile.Write(ref readerStarted, true);
                 while (!Volatile.Read(ref writerDone))
                 {
-                    if (!peers.TryLookup(address, out UdpTunnelPeerTable.PeerEntry entry) || entry.Address != Packets.Ip("198.18.0.1"))
+                    if (!peers.TryLookup(address, out TunnelPeerTable.PeerEntry entry) || entry.Address != Packets.Ip("198.18.0.1"))
                     {
                         misses++;
                     }
@@ -120,7 +120,7 @@ public sealed class TunnelForwarderTests
 
     private static TunnelForwarder Create(bool checkSender = true)
     {
-        var peers = new UdpTunnelPeerTable();
+        var peers = new TunnelPeerTable();
         peers.Set(IPNetwork.Parse("198.19.2.0/24"), new IPEndPoint(IPAddress.Parse("198.18.0.2"), 8285));
         peers.Set(IPNetwork.Parse("198.19.3.0/24"), new IPEndPoint(IPAddress.Parse("198.18.0.3"), 8285));
         return new TunnelForwarder(peers, checkSender, maxPacketSize: 1472);
@@ -130,10 +130,10 @@ public sealed class TunnelForwarderTests
     public void Egress_goes_to_the_peer_of_the_destination_subnet()
     {
         TunnelForwarder f = Create();
-        Assert.Equal(-1, f.DecideEgress(Packets.Udp("198.19.1.1", "198.19.3.9", 1, 2, []), out UdpTunnelPeerTable.PeerEntry peer));
+        Assert.Equal(-1, f.DecideEgress(Packets.Udp("198.19.1.1", "198.19.3.9", 1, 2, []), out TunnelPeerTable.PeerEntry peer));
         Assert.Equal((PeerC, (ushort)8285), (peer.Address, peer.Port));
-        Assert.Equal((int)UdpTunnelDropReason.NoRoute, f.DecideEgress(Packets.Udp("198.19.1.1", "198.19.4.9", 1, 2, []), out _));
-        Assert.Equal((int)UdpTunnelDropReason.NotIPv4, f.DecideEgress(new byte[40] { 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, out _));
+        Assert.Equal((int)TunnelDropReason.NoRoute, f.DecideEgress(Packets.Udp("198.19.1.1", "198.19.4.9", 1, 2, []), out _));
+        Assert.Equal((int)TunnelDropReason.NotIPv4, f.DecideEgress(new byte[40] { 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, out _));
     }
 
     [Fact]
@@ -142,46 +142,46 @@ public sealed class TunnelForwarderTests
         TunnelForwarder f = Create();
         byte[] fromB = Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]);
         Assert.Equal(-1, f.DecideIngress(fromB, PeerB));
-        Assert.Equal((int)UdpTunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(fromB, PeerC));
-        Assert.Equal((int)UdpTunnelDropReason.UnknownSender, f.DecideIngress(fromB, Packets.Ip("198.18.0.99")));
-        Assert.Equal((int)UdpTunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), PeerB));
-        Assert.Equal((int)UdpTunnelDropReason.UnknownSender, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), Packets.Ip("198.18.0.99")));
+        Assert.Equal((int)TunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(fromB, PeerC));
+        Assert.Equal((int)TunnelDropReason.UnknownSender, f.DecideIngress(fromB, Packets.Ip("198.18.0.99")));
+        Assert.Equal((int)TunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), PeerB));
+        Assert.Equal((int)TunnelDropReason.UnknownSender, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), Packets.Ip("198.18.0.99")));
     }
 
     [Fact]
     public void Ingress_names_the_owner_whose_counters_are_charged()
     {
         TunnelForwarder f = Create();
-        Assert.Equal(-1, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]), PeerB, out UdpTunnelPeerTable.PeerEntry owner));
+        Assert.Equal(-1, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]), PeerB, out TunnelPeerTable.PeerEntry owner));
         Assert.Equal(PeerB, owner.Address);
         Assert.NotNull(owner.Counters);
-        Assert.Equal((int)UdpTunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]), PeerC, out owner));
+        Assert.Equal((int)TunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]), PeerC, out owner));
         Assert.Null(owner.Counters);
     }
 
     [Fact]
     public void Peer_counters_survive_an_endpoint_change_and_start_over_after_removal()
     {
-        var peers = new UdpTunnelPeerTable();
+        var peers = new TunnelPeerTable();
         IPNetwork subnet = IPNetwork.Parse("198.19.2.0/24");
         Assert.Null(peers.GetStatistics(subnet));
         peers.Set(subnet, new IPEndPoint(IPAddress.Parse("198.18.0.2"), 8285));
-        Assert.True(peers.TryLookup(Packets.Ip("198.19.2.9"), out UdpTunnelPeerTable.PeerEntry entry));
+        Assert.True(peers.TryLookup(Packets.Ip("198.19.2.9"), out TunnelPeerTable.PeerEntry entry));
         entry.Counters.AddEgress(3, 300);
         entry.Counters.AddIngress(120);
-        Assert.True(peers.TryGetEndpointCounters(Packets.Ip("198.18.0.2"), out UdpTunnelPeerTable.PeerCounters? byAddress));
+        Assert.True(peers.TryGetEndpointCounters(Packets.Ip("198.18.0.2"), out TunnelPeerTable.PeerCounters? byAddress));
         byAddress.AddDrops(2);
-        Assert.Equal(new UdpTunnelPeerStatistics(3, 300, 1, 120, 2), peers.GetStatistics(subnet));
+        Assert.Equal(new TunnelPeerStatistics(3, 300, 1, 120, 2), peers.GetStatistics(subnet));
 
         // The peer moved to another underlay address: same peer, same counters; the old address is nobody's now.
         peers.Set(subnet, new IPEndPoint(IPAddress.Parse("198.18.0.7"), 8285));
-        Assert.Equal(new UdpTunnelPeerStatistics(3, 300, 1, 120, 2), peers.GetStatistics(IPNetwork.Parse("198.19.2.0/24")));
+        Assert.Equal(new TunnelPeerStatistics(3, 300, 1, 120, 2), peers.GetStatistics(IPNetwork.Parse("198.19.2.0/24")));
         Assert.False(peers.TryGetEndpointCounters(Packets.Ip("198.18.0.2"), out _));
 
         Assert.True(peers.Remove(subnet));
         Assert.Null(peers.GetStatistics(subnet));
         peers.Set(subnet, new IPEndPoint(IPAddress.Parse("198.18.0.7"), 8285));
-        Assert.Equal(new UdpTunnelPeerStatistics(0, 0, 0, 0, 0), peers.GetStatistics(subnet));
+        Assert.Equal(new TunnelPeerStatistics(0, 0, 0, 0, 0), peers.GetStatistics(subnet));
         Assert.Null(peers.GetStatistics(IPNetwork.Parse("2001:db8::/64")));
     }
 
@@ -190,7 +190,7 @@ public sealed class TunnelForwarderTests
     {
         TunnelForwarder f = Create(checkSender: false);
         Assert.Equal(-1, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, [1]), Packets.Ip("203.0.113.9")));
-        Assert.Equal((int)UdpTunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), PeerB));
+        Assert.Equal((int)TunnelDropReason.SourceNotInPeerSubnet, f.DecideIngress(Packets.Udp("198.19.9.7", "198.19.1.1", 1, 2, [1]), PeerB));
     }
 
     [Fact]
@@ -198,18 +198,18 @@ public sealed class TunnelForwarderTests
     {
         TunnelForwarder f = Create();
         byte[] good = Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, new byte[100]);
-        Assert.Equal((int)UdpTunnelDropReason.TooShort, f.DecideIngress(good.AsSpan(0, 19), PeerB));
+        Assert.Equal((int)TunnelDropReason.TooShort, f.DecideIngress(good.AsSpan(0, 19), PeerB));
         byte[] v6 = (byte[])good.Clone();
         v6[0] = 0x65;
-        Assert.Equal((int)UdpTunnelDropReason.BadVersion, f.DecideIngress(v6, PeerB));
+        Assert.Equal((int)TunnelDropReason.BadVersion, f.DecideIngress(v6, PeerB));
         byte[] ihl = (byte[])good.Clone();
         ihl[0] = 0x43;
-        Assert.Equal((int)UdpTunnelDropReason.BadHeaderLength, f.DecideIngress(ihl, PeerB));
-        Assert.Equal((int)UdpTunnelDropReason.LengthMismatch, f.DecideIngress(good.AsSpan(0, good.Length - 1), PeerB));
+        Assert.Equal((int)TunnelDropReason.BadHeaderLength, f.DecideIngress(ihl, PeerB));
+        Assert.Equal((int)TunnelDropReason.LengthMismatch, f.DecideIngress(good.AsSpan(0, good.Length - 1), PeerB));
         byte[] sum = (byte[])good.Clone();
         sum[11] ^= 1;
-        Assert.Equal((int)UdpTunnelDropReason.BadChecksum, f.DecideIngress(sum, PeerB));
-        Assert.Equal((int)UdpTunnelDropReason.Oversize, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, new byte[1500]), PeerB));
+        Assert.Equal((int)TunnelDropReason.BadChecksum, f.DecideIngress(sum, PeerB));
+        Assert.Equal((int)TunnelDropReason.Oversize, f.DecideIngress(Packets.Udp("198.19.2.7", "198.19.1.1", 1, 2, new byte[1500]), PeerB));
     }
 
     [Fact]
