@@ -10,6 +10,8 @@
 #   (f) the vxlan backend set up by our agent, and (f') kernel VXLAN built by hand in that same lab
 #   (e) the udp backend set up by our agent (samples/Overlay.Agent demo --backend udp --hold; its own lab, same
 #       underlay MTU 1500, overlay MTU 1472), pod to pod; SKIP_UDP_AGENT=1 skips it
+#   (g) the ipip backend set up by our agent (demo --backend ipip --hold; user space where the kernel has no ipip,
+#       overlay MTU 1480), pod to pod; SKIP_IPIP_AGENT=1 skips it
 # and prints Gbit/s, ping RTT (average of 20 echo requests 50 ms apart, taken after the row's iperf3 runs so that every
 # row is in steady state: the agents' start-up work — JIT tiering, lease and route programming — is over), the engine's CPU seconds per GB moved (user + system of both engine processes),
 # and the ratio to kernel VXLAN. Environment: DURATION (default 5), SKIP_NO_OFFLOAD=1 to skip (d).
@@ -143,41 +145,48 @@ fi
 # builds its own lab (two node namespaces on a bridge, underlay MTU 1500, overlay MTU 1500 − 28 = 1472), runs one
 # agent per node in one process, and holds; iperf3 and ping run between the two nodes' pod addresses (cni0). CPU is
 # the agent process's (both nodes' agents, as (c) counts both engine processes). SKIP_UDP_AGENT=1 skips it.
-measure_udp_agent() {
-  local agent_dll="samples/Overlay.Agent/bin/Release/net10.0/Overlay.Agent.dll" log="/tmp/ovl$$-udp-agent.log"
+measure_agent() {   # $1 = backend type, $2 = row name
+  local backend=$1 row=$2
+  local agent_dll="samples/Overlay.Agent/bin/Release/net10.0/Overlay.Agent.dll" log="/tmp/ovl$$-$row.log"
   local pid ns1 ns2 pod1 pod2 before after json one four
   dotnet build samples/Overlay.Agent -c Release -v q -nologo >&2
-  dotnet "$agent_dll" demo --backend udp --nodes 2 --hold >"$log" 2>&1 &
+  dotnet "$agent_dll" demo --backend "$backend" --nodes 2 --hold >"$log" 2>&1 &
   pid=$!
   ENGINE_PIDS+=("$pid")
   for _ in $(seq 600); do grep -q 'Holding the lab' "$log" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  grep -q 'Holding the lab' "$log" || { cat "$log" >&2; echo "the udp agent demo did not come up" >&2; exit 1; }
+  grep -q 'Holding the lab' "$log" || { cat "$log" >&2; echo "the $backend agent demo did not come up" >&2; exit 1; }
   read -r ns1 pod1 pod2 < <(awk '/ip netns exec .* ping -I/ {print $5, $8, $9; exit}' "$log")
   ns2=$(awk '/ip netns exec .* ping -I/ {n++; if (n == 2) {print $5; exit}}' "$log")
-  ip netns exec "$ns2" iperf3 -s -D -B "$pod2" --pidfile "/tmp/ovl$$-iperf3-udp.pid" >/dev/null
+  ip netns exec "$ns2" iperf3 -s -D -B "$pod2" --pidfile "/tmp/ovl$$-iperf3-$row.pid" >/dev/null
   sleep 0.5
-  ip netns exec "$ns1" ping -c 2 -W 2 -q -I "$pod1" "$pod2" >/dev/null || { echo "no connectivity for udp-agent" >&2; exit 1; }
+  ip netns exec "$ns1" ping -c 2 -W 2 -q -I "$pod1" "$pod2" >/dev/null || { echo "no connectivity for $row" >&2; exit 1; }
   for streams in 1 4; do
     before=$(engine_cpu_ticks)
     json=$(ip netns exec "$ns1" iperf3 -c "$pod2" -B "$pod1" -P "$streams" -t "$DURATION" -O 1 -J)
     after=$(engine_cpu_ticks)
-    read -r "R[udp-agent,g$streams]" "R[udp-agent,b$streams]" "R[udp-agent,c$streams]" < <(python3 - "$json" "$before" "$after" "$clk_tck" <<'PY'
+    read -r "R[$row,g$streams]" "R[$row,b$streams]" "R[$row,c$streams]" < <(python3 - "$json" "$before" "$after" "$clk_tck" <<'PY'
 import json, sys
 d = json.loads(sys.argv[1]); end = d["end"]["sum_received"]
 print(f'{end["bits_per_second"]/1e9:.2f} {end["bytes"]} {(int(sys.argv[3])-int(sys.argv[2]))/int(sys.argv[4]):.2f}')
 PY
 )
   done
-  sleep 1; R[udp-agent,rtt]=$(ip netns exec "$ns1" ping -c 20 -i 0.05 -q -I "$pod1" "$pod2" | awk -F'/' '/^rtt/ {print $5}')
-  echo "measured udp-agent: 1 stream ${R[udp-agent,g1]} Gbit/s, 4 streams ${R[udp-agent,g4]} Gbit/s, rtt ${R[udp-agent,rtt]} ms" >&2
-  kill "$(cat "/tmp/ovl$$-iperf3-udp.pid")" 2>/dev/null || true; rm -f "/tmp/ovl$$-iperf3-udp.pid"
+  sleep 1; R[$row,rtt]=$(ip netns exec "$ns1" ping -c 20 -i 0.05 -q -I "$pod1" "$pod2" | awk -F'/' '/^rtt/ {print $5}')
+  echo "measured $row: 1 stream ${R[$row,g1]} Gbit/s, 4 streams ${R[$row,g4]} Gbit/s, rtt ${R[$row,rtt]} ms" >&2
+  kill "$(cat "/tmp/ovl$$-iperf3-$row.pid")" 2>/dev/null || true; rm -f "/tmp/ovl$$-iperf3-$row.pid"
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true   # (SIGINT is ignored by background jobs) the demo stops its agents and deletes its lab
   ENGINE_PIDS=()
-  grep -q 'Result: PASS' "$log" || { cat "$log" >&2; echo "the udp agent demo did not pass" >&2; }
+  grep -q 'Result: PASS' "$log" || { cat "$log" >&2; echo "the $backend agent demo did not pass" >&2; }
   rm -f "$log"
 }
 if [ "${SKIP_UDP_AGENT:-0}" != 1 ]; then
-  measure_udp_agent
+  measure_agent udp udp-agent
+fi
+# (g) the ipip backend as our agent runs it (Overlay.Backends.IPIP; issue 16): `demo --backend ipip`, same lab as (e),
+# overlay MTU 1500 − 20 = 1480. On a kernel without ipip (this machine) it is the user-space data path: TUN + raw
+# protocol-4 socket on the same engine as (c) and (e). SKIP_IPIP_AGENT=1 skips it.
+if [ "${SKIP_IPIP_AGENT:-0}" != 1 ]; then
+  measure_agent ipip ipip-agent
 fi
 
 kill "$(cat "/tmp/ovl$$-iperf3.pid")" 2>/dev/null || true; rm -f "/tmp/ovl$$-iperf3.pid"
@@ -186,14 +195,15 @@ echo
 echo "Overlay.Encap throughput lab: $(nproc) CPUs, kernel $(uname -r), iperf3 -t $DURATION, overlay MTU 1450, $(date -u +%FT%TZ)"
 printf '| %-26s | %9s | %9s | %8s | %10s | %10s | %9s | %9s |\n' path "1 stream" "4 streams" "ping" "CPU s/GB 1" "CPU s/GB 4" "ratio 1" "ratio 4"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..28})" "-----------" "-----------" "----------" "------------" "------------" "-----------" "-----------"
-for name in veth vxlan engine engine-nooffload udp-agent; do
+for name in veth vxlan engine engine-nooffload udp-agent ipip-agent; do
   [ -n "${R[$name,g1]:-}" ] || continue
   python3 - "$name" "${R[$name,g1]}" "${R[$name,g4]}" "${R[$name,rtt]}" "${R[$name,b1]}" "${R[$name,c1]}" "${R[$name,b4]}" "${R[$name,c4]}" "${R[vxlan,g1]}" "${R[vxlan,g4]}" <<'PY'
 import sys
 name, g1, g4, rtt, b1, c1, b4, c4, v1, v4 = sys.argv[1:]
 label = {"veth": "(a) plain veth", "vxlan": "(b) kernel VXLAN (flannel)", "engine": "(c) Overlay.Encap engine",
-         "engine-nooffload": "(d) engine, no offloads", "udp-agent": "(e) udp backend (agent)"}[name]
-eng = name.startswith("engine") or name == "udp-agent"
+         "engine-nooffload": "(d) engine, no offloads", "udp-agent": "(e) udp backend (agent)",
+         "ipip-agent": "(g) ipip backend (agent)"}[name]
+eng = name.startswith("engine") or name.endswith("-agent")
 cpu = lambda c, b: f"{float(c) / (int(b) / 1e9):.2f}" if eng and int(b) else "-"
 print(f"| {label:<26} | {g1:>9} | {g4:>9} | {rtt:>5} ms | {cpu(c1, b1):>10} | {cpu(c4, b4):>10} | "
       f"{float(g1)/float(v1):>8.2f}x | {float(g4)/float(v4):>8.2f}x |")

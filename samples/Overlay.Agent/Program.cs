@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Overlay.Backends.Alloc;
 using Overlay.Backends.HostGw;
+using Overlay.Backends.IPIP;
 using Overlay.Backends.Udp;
 using Overlay.Backends.Vxlan;
 
@@ -23,5 +24,5 @@ internal static class Program
     /// <summary>The backends this agent offers. A backend becomes available to `demo` and `run` by
     /// one line here; neither command has backend-specific code.</summary>
     public static IOverlayBuilder AddSampleBackends(this IOverlayBuilder builder) =>
-        builder.AddVxlanBackend().AddHostGwBackend().AddAllocBackend().AddUdpBackend();
+        builder.AddVxlanBackend().AddHostGwBackend().AddAllocBackend().AddUdpBackend().AddIPIPBackend();
 }

@@ -65,6 +65,7 @@ public sealed class DependencyRuleTests
 
     [Theory]
     [InlineData("Overlay.Backends.Udp", "<ProjectReference Include=\"..\\Overlay.Encap\\Overlay.Encap.csproj\" />")]
+    [InlineData("Overlay.Backends.IPIP", "<ProjectReference Include=\"..\\Overlay.Encap\\Overlay.Encap.csproj\" />")]
     [InlineData("Overlay.Backends.AwsVpc", "<PackageReference Include=\"AWSSDK.EC2\" />")]
     [InlineData("Overlay.Backends.Gce", "<PackageReference Include=\"Google.Apis.Auth\" />")]
     [InlineData("Overlay.Subnets.Etcd", "<ProjectReference Include=\"..\\Overlay.Subnets\\Overlay.Subnets.csproj\" /><PackageReference Include=\"dotnet-etcd\" />")]

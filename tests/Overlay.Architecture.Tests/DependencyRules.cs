@@ -53,6 +53,7 @@ public static partial class DependencyRules
         switch (backend.Groups[1].Value)
         {
             case "Udp":
+            case "IPIP":
                 projects.Add("Overlay.Encap");
                 break;
             case "AwsVpc":
