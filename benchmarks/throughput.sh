@@ -89,6 +89,22 @@ measure() {  # measure NAME TARGET
 # (a) plain veth
 measure veth 198.18.0.2
 
+# (h) the raw protocol-4 socket ceiling (issue 16): one thread sends IP-in-IP packets (1480-byte inner, outer header
+# written by the sender, IP_HDRINCL) with sendmmsg of 64 from A, one thread receives them with recvmmsg of 64 on a raw
+# protocol-4 socket in B; no TUN, no engine, no TCP. The bound for the ipip backend's user-space data path here.
+# Needs a C compiler (cc); SKIP_RAW_CEILING=1 skips it.
+if [ "${SKIP_RAW_CEILING:-0}" != 1 ] && command -v cc >/dev/null 2>&1; then
+  cc -O2 -o "/tmp/ovl$$-ipip-raw-ceiling" benchmarks/ipip-raw-ceiling.c
+  ip netns exec "$B" "/tmp/ovl$$-ipip-raw-ceiling" recv 198.18.0.2 "$DURATION" > "/tmp/ovl$$-ceiling.out" &
+  ceiling_pid=$!
+  sleep 0.3
+  ip netns exec "$A" "/tmp/ovl$$-ipip-raw-ceiling" send 198.18.0.1 198.18.0.2 "$DURATION" 1480 2>/dev/null
+  wait "$ceiling_pid" || true
+  read -r RAW_CEILING_G RAW_CEILING_PPS < "/tmp/ovl$$-ceiling.out"
+  rm -f "/tmp/ovl$$-ceiling.out" "/tmp/ovl$$-ipip-raw-ceiling"
+  echo "measured raw-ceiling: ${RAW_CEILING_G} Gbit/s inner, ${RAW_CEILING_PPS} packets/s" >&2
+fi
+
 # (b) kernel VXLAN, as flannel programs it (spec §2.2–2.5): VNI 1, kernel default port 8472, local VTEP address,
 # learning off, MTU underlay − 50, subnet IP as /32, permanent neighbour + FDB entry + onlink route per peer.
 vxlan_node() {  # NS LOCAL_VTEP UNDERLAY_DEV SUBNET_IP
@@ -282,4 +298,8 @@ PY
 }
 if [ "${SKIP_VXLAN_AGENT:-0}" != 1 ] && [ -n "${R[vxlan,g1]:-}" ]; then
   measure_vxlan_agent
+fi
+if [ -n "${RAW_CEILING_G:-}" ]; then
+  echo
+  echo "(h) raw protocol-4 socket ceiling (sendmmsg/recvmmsg of 64, IP_HDRINCL, 1480-byte inner, one thread each way): ${RAW_CEILING_G} Gbit/s of inner bytes, ${RAW_CEILING_PPS} packets/s"
 fi

@@ -284,6 +284,40 @@ public sealed class IPIPTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task The_kernel_data_path_probe_says_why_this_kernel_cannot_run_it()
+    {
+        Privileged.Require();
+        _lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 1, IPv6 = false }, Ct);
+        _registry = new InMemorySubnetRegistry(NetworkConfig.Parse("{\"Network\":\"198.19.0.0/16\",\"Backend\":{\"Type\":\"ipip\"}}"));
+        LabNode node = _lab.Nodes[0];
+        var backend = new IPIPBackend(new IPIPBackendOptions { DataPath = IPIPDataPath.Kernel });
+
+        // The oracle: can iproute2 create an ipip device in the node's namespace?
+        (int exit, _, string error) = await node.ExecAsync(["ip", "link", "add", "ovlprobe", "type", "ipip", "local", node.Underlay.ToString()], Ct);
+        if (exit == 0)
+        {
+            await node.IpAsync("link", "del", "ovlprobe");
+            _agents.Add(await LabAgent.StartAsync(node, _registry, backend, cancellationToken: Ct));
+            JsonElement link = JsonDocument.Parse(await node.IpAsync("-j", "-d", "link", "show", Device)).RootElement[0];
+            JsonElement info = link.GetProperty("linkinfo");
+            Assert.Equal("ipip", info.GetProperty("info_kind").GetString());
+            Assert.Equal(node.Underlay.ToString(), info.GetProperty("info_data").GetProperty("local").GetString());
+            Assert.Equal(1480, link.GetProperty("mtu").GetInt32());
+            return;
+        }
+
+        // This machine: no ipip. The registration fails permanently, before a lease is taken, with the kernel's answer.
+        Assert.Contains("Unknown device type", error, StringComparison.OrdinalIgnoreCase);
+        NetworkRegistrationException ex = await Assert.ThrowsAsync<NetworkRegistrationException>(() => LabAgent.StartAsync(node, _registry, backend, cancellationToken: Ct));
+        Assert.False(ex.IsTransient);
+        Assert.Contains("EOPNOTSUPP", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("no ipip", ex.Message, StringComparison.Ordinal);
+        Assert.True(Assert.IsType<Overlay.Netlink.NetlinkException>(ex.InnerException).IsNotSupported);
+        (int shown, _, _) = await node.ExecAsync(["ip", "link", "show", Device], Ct);
+        Assert.NotEqual(0, shown);   // nothing left behind
+    }
+
     private static bool UserSpace(LabAgent agent) => agent.Network.Peers.All(p => p.Reason.EndsWith("user-space data path", StringComparison.Ordinal));
 
     private static long Drops(LabAgent agent, TunnelDropReason reason) =>
