@@ -178,9 +178,9 @@ internal sealed class IPIPNetwork : ReconcilingNetwork
     /// <summary>Keeps the TUN and the engine alive; re-creates both when the TUN was deleted or the engine failed. True when re-created.</summary>
     private async ValueTask<bool> EnsureUserSpaceAsync(CancellationToken cancellationToken)
     {
-        UserSpaceDataPath current = _userSpace!;
+        UserSpaceDataPath? current = _userSpace;
         Link? link = await _kernel.TryGetLinkAsync(_device.Name, cancellationToken).ConfigureAwait(false);
-        if (link is not null && link.Index == current.Index && !current.Failed)
+        if (current is not null && link is not null && link.Index == current.Index && !current.Failed)
         {
             if (link.Mtu != _settings.Mtu)
             {
@@ -192,13 +192,18 @@ internal sealed class IPIPNetwork : ReconcilingNetwork
             return false;
         }
 
-        if (link is not null && link.Index != current.Index)
+        if (link is not null && link.Index != current?.Index)
         {
             throw IPIPDevice.ForeignDevice(_device.Name, link, "the TUN device of this node's user-space data path");
         }
 
-        await current.DisposeAsync().ConfigureAwait(false);
-        _userSpace = null;
+        // Our TUN is gone (or its engine failed): a previous attempt may have left nothing to dispose.
+        if (current is not null)
+        {
+            await current.DisposeAsync().ConfigureAwait(false);
+            _userSpace = null;
+        }
+
         UserSpaceDataPath replacement = await UserSpaceDataPath.CreateAsync(Registration.NetlinkOptions.NetworkNamespace, _device.Name, _settings.Local,
             _settings.Subnet.BaseAddress, _settings.Mtu, _settings.CheckSenderAddress, _options, Registration.LoggerFactory, Logger).ConfigureAwait(false);
         _userSpace = replacement;

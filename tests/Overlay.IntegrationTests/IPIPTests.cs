@@ -18,6 +18,7 @@ namespace Overlay.IntegrationTests;
 /// kernel's device when <c>DataPath</c> is <c>Auto</c>, which is why the tests force nothing.
 /// </summary>
 [Trait("Category", Privileged.Category)]
+[Collection(EngineThreadsCollection.Name)]
 public sealed class IPIPTests : IAsyncLifetime
 {
     private const long TransferBytes = 100L << 20;

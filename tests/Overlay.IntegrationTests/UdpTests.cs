@@ -16,10 +16,11 @@ namespace Overlay.IntegrationTests;
 
 /// <summary>
 /// The udp backend in a namespace lab: agents in-process, one TUN + engine per node, flannel's wire format on the
-/// underlay. All tests of this class run one after another (one xunit collection), so the engine threads counted in
-/// the shutdown test are this class's only.
+/// underlay. All tests of this class and of IPIPTests run one after another (one xunit collection,
+/// <see cref="EngineThreadsCollection"/>), so the engine threads counted in the shutdown test are this class's only.
 /// </summary>
 [Trait("Category", Privileged.Category)]
+[Collection(EngineThreadsCollection.Name)]
 public sealed class UdpTests : IAsyncLifetime
 {
     private const int Port = UdpBackendConfig.DefaultPort;
