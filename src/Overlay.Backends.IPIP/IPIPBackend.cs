@@ -167,26 +167,3 @@ public sealed class IPIPBackend : IOverlayBackend
         }
     }
 }
-
-/// <summary>Registration of the ipip backend.</summary>
-public static class IPIPOverlayBuilderExtensions
-{
-    /// <summary>Adds the ipip backend (type <c>ipip</c>) with default options (kernel data path where the kernel has ipip, else user space).</summary>
-    /// <param name="builder">The builder.</param>
-    /// <returns>The builder.</returns>
-    public static IOverlayBuilder AddIPIPBackend(this IOverlayBuilder builder) => builder.AddBackend<IPIPBackend>();
-
-    /// <summary>Adds the ipip backend (type <c>ipip</c>) with the given host-side options.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="configure">Sets the options.</param>
-    /// <returns>The builder.</returns>
-    public static IOverlayBuilder AddIPIPBackend(this IOverlayBuilder builder, Action<IPIPBackendOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configure);
-        var options = new IPIPBackendOptions();
-        configure(options);
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOverlayBackend>(new IPIPBackend(options)));
-        return builder;
-    }
-}

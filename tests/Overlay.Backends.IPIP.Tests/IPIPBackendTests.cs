@@ -102,10 +102,12 @@ public sealed class IPIPBackendTests
     }
 
     [Fact]
-    public void AddIPIPBackend_registers_the_type_once()
+    public void AddIPIPBackend_registers_the_type_once_and_a_second_call_is_an_error()
     {
         var services = new ServiceCollection();
-        services.AddOverlayBackends().AddIPIPBackend().AddIPIPBackend();
+        IOverlayBuilder builder = services.AddOverlayBackends().AddIPIPBackend();
+        Assert.Throws<InvalidOperationException>(() => builder.AddIPIPBackend());
+        Assert.Throws<InvalidOperationException>(() => builder.AddIPIPBackend(o => { })); // its options would be lost
         using ServiceProvider provider = services.BuildServiceProvider();
         BackendRegistry registry = provider.GetRequiredService<BackendRegistry>();
         Assert.True(registry.TryGet("IPIP", out IOverlayBackend? backend));
