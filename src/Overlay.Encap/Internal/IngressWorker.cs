@@ -206,11 +206,13 @@ internal sealed unsafe class IngressWorker
 
     private void DropFrom(uint sender, TunnelDropReason reason)
     {
-        _counters.Drop(reason);
+        // The peer's account first: whoever sees the node total move (interlocked, so ordered) also sees the peer's.
         if (_tunnel.Peers.TryGetEndpointCounters(sender, out TunnelPeerTable.PeerCounters? from))
         {
             from.AddDrops(1);
         }
+
+        _counters.Drop(reason);
     }
 
     /// <summary>
