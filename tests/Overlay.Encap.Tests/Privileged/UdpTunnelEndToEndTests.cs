@@ -221,12 +221,24 @@ public sealed class UdpTunnelEndToEndTests
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
+            // Only this test's tunnel: tunnels of other test classes (the ipip engine's) publish on the same meter name.
+            string? reason = null;
+            bool ours = false;
             foreach (KeyValuePair<string, object?> tag in tags)
             {
                 if (tag.Key == "reason")
                 {
-                    measured[(string)tag.Value!] = value;
+                    reason = (string)tag.Value!;
                 }
+                else if (tag.Key == "overlay.tun")
+                {
+                    ours = Equals(tag.Value, "ovlflannel0"); // Start names the TUN so
+                }
+            }
+
+            if (ours && reason is not null)
+            {
+                measured[reason] = value;
             }
         });
         listener.Start();
