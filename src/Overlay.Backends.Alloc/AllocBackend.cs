@@ -4,7 +4,7 @@ using Overlay.Subnets;
 namespace Overlay.Backends.Alloc;
 
 /// <summary>
-/// flannel's alloc backend (spec backends §9): acquires a lease with the node's public address and
+/// flannel's alloc backend: acquires a lease with the node's public address and
 /// does nothing else — no device, no route, no peer watch. For clusters where something else routes
 /// pod traffic (a cloud controller manager, a router) and only subnet allocation is wanted.
 /// </summary>

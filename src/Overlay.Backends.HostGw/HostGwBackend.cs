@@ -9,7 +9,7 @@ using Overlay.Subnets;
 namespace Overlay.Backends.HostGw;
 
 /// <summary>
-/// flannel's host-gw backend (spec backends §3): no device; for every peer a route to its subnet via
+/// flannel's host-gw backend: no device; for every peer a route to its subnet via
 /// its public address on the external interface, IPv4 and IPv6. Every node must be on one L2
 /// segment. Unlike flanneld, a peer whose address is not on-link is reported
 /// <see cref="PeerMode.Unreachable"/> with the reason and re-evaluated when routes, links or

@@ -10,7 +10,7 @@ using Overlay.Subnets;
 namespace Overlay.Backends.IPIP;
 
 /// <summary>
-/// flannel's ipip backend (spec backends §4): per peer the route <c>&lt;peer subnet&gt; via &lt;peer public IP&gt; dev
+/// flannel's ipip backend: per peer the route <c>&lt;peer subnet&gt; via &lt;peer public IP&gt; dev
 /// flannel.ipip onlink</c> (or, with DirectRouting and an on-link peer, a direct route on the external interface), the
 /// lease <c>BackendType</c> <c>ipip</c> with <c>PublicIP</c> = the public address and no BackendData, so flanneld ipip
 /// nodes and ours share a cluster. Two data paths, one configuration: the kernel's ipip device (kind ipip, local = the

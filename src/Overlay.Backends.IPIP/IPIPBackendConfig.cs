@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Overlay.Backends.IPIP;
 
 /// <summary>
-/// The <c>Backend</c> object of net-conf.json when <c>Type</c> is <c>ipip</c> (spec backends §4). flannel's only
+/// The <c>Backend</c> object of net-conf.json when <c>Type</c> is <c>ipip</c>. flannel's only
 /// member is <c>DirectRouting</c>; <see cref="CheckSenderAddress"/> is ours and applies to the user-space data path
 /// (flanneld ignores unknown members, so one document serves both). Members match case-insensitively, absent or
 /// <c>null</c> keeps the default, a wrong JSON type is an error naming the member, and unknown members are kept for a

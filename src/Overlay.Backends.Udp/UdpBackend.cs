@@ -9,7 +9,7 @@ using Overlay.Subnets;
 namespace Overlay.Backends.Udp;
 
 /// <summary>
-/// flannel's udp backend (spec backends §5) on Overlay.Encap's user-space data path: a TUN device
+/// flannel's udp backend on Overlay.Encap's user-space data path: a TUN device
 /// (<c>flannel%d</c>) with the subnet's network address as /32, MTU = underlay MTU − 28, a route for the whole
 /// overlay network through it, and a UDP socket on the interface address and port 8285 carrying one raw inner IPv4
 /// packet per datagram — flannel's wire format, so Overlay and flanneld udp nodes exchange traffic. Peers come from

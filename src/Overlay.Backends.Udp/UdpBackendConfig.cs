@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Overlay.Backends.Udp;
 
 /// <summary>
-/// The <c>Backend</c> object of net-conf.json when <c>Type</c> is <c>udp</c> (spec backends §5.1). flannel's
+/// The <c>Backend</c> object of net-conf.json when <c>Type</c> is <c>udp</c>. flannel's
 /// only member is <c>Port</c>; <see cref="CheckSenderAddress"/> is ours (flanneld ignores unknown members, so one
 /// document serves both). Members match case-insensitively, absent or <c>null</c> keeps the default, a wrong JSON
 /// type is an error naming the member, and unknown members are kept for a loss-free round trip.

@@ -9,7 +9,7 @@ using Overlay.Subnets;
 namespace Overlay.Backends.Vxlan;
 
 /// <summary>
-/// flannel's vxlan backend (spec backends §2) on the kernel's own VXLAN data path: devices
+/// flannel's vxlan backend on the kernel's own VXLAN data path: devices
 /// <c>flannel.&lt;VNI&gt;</c> / <c>flannel-v6.&lt;VNI&gt;</c> with flannel's attributes, BackendData
 /// <c>{"VNI":n,"VtepMAC":"…"}</c>, and per peer a neighbour entry, an FDB entry and an onlink route
 /// (or, with DirectRouting and an on-link peer, a plain route). Deviations from flanneld, all

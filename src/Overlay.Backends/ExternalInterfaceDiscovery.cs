@@ -7,9 +7,9 @@ using Overlay.Netlink;
 namespace Overlay.Backends;
 
 /// <summary>
-/// Chooses the external interface as flanneld does (spec control-plane §4.2): without options, the
+/// Chooses the external interface as flanneld does: without options, the
 /// interface of the public address if one is given, else that of the default route; otherwise each
-/// <c>--iface</c> (a name, or an address that must be on the interface), then each regular
+/// of <see cref="ExternalInterfaceOptions.Interfaces"/> (a name, or an address that must be on the interface), then each regular
 /// expression (over usable addresses first, then names), then the can-reach route lookup. The
 /// interface address is its first usable address of each needed family (global before link-local,
 /// permanent before dynamic, non-temporary before temporary; never deprecated).
@@ -176,7 +176,7 @@ public static class ExternalInterfaceDiscovery
     private static (Link, IPAddress?, IPAddress?) ByAddress(InterfaceView view, IPAddress address, bool ipv4, bool ipv6, ExternalInterfaceOptions options)
     {
         Link link = view.LinkWithAddress(address)
-            ?? throw new ExternalInterfaceException($"The public address {address} is on no local interface (give --iface too when it is a NAT address). Interfaces: {view.DescribeAll()}.");
+            ?? throw new ExternalInterfaceException($"The public address {address} is on no local interface (when it is a NAT address, name the interface too: ExternalInterfaceOptions.Interfaces, flanneld's --iface). Interfaces: {view.DescribeAll()}.");
         return (link, address.AddressFamily == AddressFamily.InterNetwork ? address : null, address.AddressFamily == AddressFamily.InterNetworkV6 ? address : null);
     }
 
@@ -208,7 +208,7 @@ public static class ExternalInterfaceDiscovery
             }
         }
 
-        throw new ExternalInterfaceException($"No {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} default route to choose the interface by; name one (--iface). Interfaces: {view.DescribeAll()}.");
+        throw new ExternalInterfaceException($"No {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} default route to choose the interface by; name one (ExternalInterfaceOptions.Interfaces, flanneld's --iface). Interfaces: {view.DescribeAll()}.");
     }
 
     private sealed class InterfaceView(List<Link> links, List<LinkAddress> addresses)

@@ -1,10 +1,10 @@
 namespace Overlay.Hosting;
 
 /// <summary>
-/// The masquerade extension point of the start-up order (spec control-plane §4.3 step 12): called
+/// The masquerade extension point of the start-up order: called
 /// when <see cref="OverlayAgentOptions.IPMasq"/> is on, after the lease is held and before the
 /// subnet file is written, and again after every re-registration. An implementation (iptables or
-/// nftables rules, with a later issue) installs the rules for <see cref="MasqueradeContext.Config"/>'s
+/// nftables rules) installs the rules for <see cref="MasqueradeContext.Config"/>'s
 /// networks and the lease, and may recycle the rules of <see cref="MasqueradeContext.Previous"/>.
 /// </summary>
 public interface IMasqueradeHook

@@ -10,10 +10,10 @@ using Overlay.Subnets;
 namespace Overlay.Hosting;
 
 /// <summary>
-/// A complete overlay agent for one node: flanneld's start-up order (spec control-plane §4.3) —
+/// A complete overlay agent for one node: flanneld's start-up order —
 /// previous subnets from the subnet file, health server, network configuration (retried), family
 /// check, external interface, backend registration (the lease), masquerade hook, subnet file,
-/// blackhole routes, the backend's peer loop and the lease keeper — and its shutdown (§4.4: the
+/// blackhole routes, the backend's peer loop and the lease keeper — and its shutdown (the
 /// lease is kept and kernel state left in place). Unlike flanneld, a lost lease is acquired again
 /// (the same subnet first), the network registered again and the subnet file rewritten; the agent
 /// never ends because of a loss.

@@ -7,7 +7,7 @@ using Overlay.Subnets;
 namespace Overlay.Hosting;
 
 /// <summary>
-/// Settings of an <see cref="OverlayAgent"/>: flanneld's agent flags (spec control-plane §4.1) as an
+/// Settings of an <see cref="OverlayAgent"/>: flanneld's agent flags as an
 /// options class, plus what an embedded agent needs (a network namespace to run the node in,
 /// reconcile settings). Validated at start by <see cref="OverlayAgentOptionsValidator"/>.
 /// </summary>

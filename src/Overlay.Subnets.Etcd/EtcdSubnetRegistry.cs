@@ -13,11 +13,11 @@ namespace Overlay.Subnets.Etcd;
 /// <see cref="LeaseStoreSubnetRegistry"/>.
 /// </summary>
 /// <remarks>
-/// Deviations from flanneld (spec §8): a renewal revokes the etcd lease it replaces (Q4); a key
-/// without an etcd lease (a reservation) stays without one when its node renews it (Q3); a lost
-/// creation race is retried (Q2); IPv6-only configurations are rejected (Q8); listing does not
+/// Deviations from flanneld: a renewal revokes the etcd lease it replaces; a key without an etcd
+/// lease (a reservation) stays without one when its node renews it; a lost creation race is
+/// retried; IPv6-only configurations are rejected; listing does not
 /// look up every key's lease, so peers' <see cref="Lease.Expiration"/> is <see langword="null"/>;
-/// malformed records are reported as <see cref="LeaseRecordError"/>s, never as removals (Q7); with
+/// malformed records are reported as <see cref="LeaseRecordError"/>s, never as removals; with
 /// etcd unreachable, operations fail with a transient <see cref="SubnetRegistryException"/> after
 /// the dial and request timeouts instead of hanging; a missing <c>&lt;prefix&gt;/config</c> is a
 /// (transient) <see cref="NetworkConfigNotFoundException"/> whose <see cref="NetworkConfigNotFoundException.Location"/>

@@ -8,7 +8,7 @@ namespace Overlay.Subnets;
 
 /// <summary>
 /// An <see cref="ISubnetRegistry"/> over any <see cref="ILeaseStore"/>: flannel's lease logic
-/// (spec §2.6–2.8) written once. Acquisition reuses the lease that carries the node's public
+/// (acquisition, subnet choice, reservations) written once. Acquisition reuses the lease that carries the node's public
 /// address when it fits the configuration (deleting it when it does not), then the previous subnet
 /// when it is free, then a new subnet chosen at random among the first 100 free ones; a lost
 /// create race is retried with a fresh listing. Unreadable records count as taken, and a lease

@@ -8,8 +8,8 @@ namespace Overlay.Subnets;
 /// <summary>
 /// Turns a registry's lease batches into the peer events a backend programs: the node's own
 /// subnet is dropped, snapshots are diffed against the known peers, and a known subnet whose
-/// attributes changed is delivered again as <see cref="LeaseEventKind.Added"/> (flannel §2.10 with
-/// quirks Q6, Q7 and Q20 fixed: the own lease is never reported, a resync reports attribute
+/// attributes changed is delivered again as <see cref="LeaseEventKind.Added"/> (as flanneld's
+/// lease watch, with three of its faults fixed: the own lease is never reported, a resync reports attribute
 /// changes, and a malformed record is reported and skipped instead of removing every peer).
 /// </summary>
 /// <remarks>

@@ -7,7 +7,7 @@ using Overlay.Subnets.Internal;
 namespace Overlay.Subnets;
 
 /// <summary>
-/// Reads and writes flannel's <c>subnet.env</c> (spec control-plane §4.6): <c>KEY=value</c> lines in
+/// Reads and writes flannel's <c>subnet.env</c>: <c>KEY=value</c> lines in
 /// flannel's order, written atomically (temporary file in the same directory, then rename) with mode
 /// 0644 and parent directories 0755.
 /// </summary>

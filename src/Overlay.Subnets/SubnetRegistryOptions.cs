@@ -10,7 +10,7 @@ public sealed class SubnetRegistryOptions
     public TimeSpan LeaseTtl { get; set; } = DefaultLeaseTtl;
 
     /// <summary>How many times acquisition is attempted when another node wins the race for the
-    /// chosen subnet (flannel intends 10 but never retries; spec Q2).</summary>
+    /// chosen subnet (flannel intends 10 but never retries).</summary>
     public int MaxAcquireAttempts { get; set; } = 10;
 
     /// <summary>The source of randomness for choosing among free subnets; <see cref="Random.Shared"/>

@@ -15,8 +15,9 @@ namespace Overlay.Hosting.Tests;
 /// added with <c>dotnet add package</c> and restored into a private <c>NUGET_PACKAGES</c> folder (so no cached
 /// older build can answer), built with warnings as errors and without declaring a platform (the packages'
 /// buildTransitive targets do it), the restored Overlay assemblies checked to be the ones just packed, and
-/// the vxlan README's "vxlan node on etcd" method — pasted from the README — run as a two-node cluster in a
-/// namespace lab, each node a process of the app.
+/// three agents pasted from the documentation run as a three-node cluster in a namespace lab, each node a
+/// process of the app: the vxlan README's hosted node ("vxlan node on etcd"), docs/embedding.md's agent
+/// without a host ("agent-without-host") and its custom agent without Overlay.Hosting ("agent-without-hosting").
 /// </summary>
 [Trait("Category", Privileged.Category)]
 public sealed class ConsumerPackageTests
@@ -24,7 +25,7 @@ public sealed class ConsumerPackageTests
     private static readonly string[] Packages = ["Overlay.Backends.Vxlan", "Overlay.Hosting", "Overlay.Subnets.Etcd"];
 
     [Fact]
-    public async Task A_console_app_from_a_local_feed_builds_warning_free_and_runs_the_readme_node_on_two_lab_nodes()
+    public async Task A_console_app_from_a_local_feed_builds_warning_free_and_runs_the_documented_agents_on_three_lab_nodes()
     {
         Privileged.Require();
         Privileged.RequireEtcd();
@@ -80,19 +81,52 @@ public sealed class ConsumerPackageTests
                   </PropertyGroup>
                 </Project>
                 """, ct);
-            string snippet = Snippets.FromMarkdown(Path.Combine(root, "src", "Overlay.Backends.Vxlan", "README.md"), "vxlan-node-on-etcd");
+            string hosted = Snippets.FromMarkdown(Path.Combine(root, "src", "Overlay.Backends.Vxlan", "README.md"), "vxlan-node-on-etcd");
+            string embedding = Path.Combine(root, "docs", "embedding.md");
+            string withoutHost = Snippets.FromMarkdown(embedding, "agent-without-host");
+            string withoutHosting = Snippets.FromMarkdown(embedding, "agent-without-hosting");
             await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), $$"""
+                using System.Net;
+                using System.Runtime.InteropServices;
                 using Microsoft.Extensions.DependencyInjection;
                 using Microsoft.Extensions.Hosting;
+                using Microsoft.Extensions.Logging;
+                using Overlay.Backends;
+                using Overlay.Backends.Vxlan;
+                using Overlay.Hosting;
                 using Overlay.Netlink;
+                using Overlay.Subnets;
+                using Overlay.Subnets.Etcd;
 
-                // args: <etcd endpoint> <subnet file> <network namespace of the node>
-                using NetworkNamespace node = NetworkNamespace.Open(args[2]);
-                using IHost host = BuildVxlanNodeOnEtcd([args[0]], args[1], node);
-                await host.RunAsync();
+                // args: <hosted|agent|custom> <etcd endpoint> <subnet file> <network namespace of the node>
+                using NetworkNamespace node = NetworkNamespace.Open(args[3]);
+                if (args[0] == "hosted")
+                {
+                    using IHost host = BuildVxlanNodeOnEtcd([args[1]], args[2], node);
+                    await host.RunAsync();
+                    return 0;
+                }
+
+                using var stop = new CancellationTokenSource();
+                using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+                try
+                {
+                    await (args[0] == "agent" ? RunNodeWithoutHostAsync(args[1], args[2], node, stop.Token) : RunNodeWithoutHostingAsync(args[1], args[2], node, stop.Token));
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                }
+
+                return 0;
 
                 // From the vxlan README ("vxlan node on etcd"), as it stands there:
-                {{snippet}}
+                {{hosted}}
+
+                // From docs/embedding.md ("agent-without-host"), as it stands there:
+                {{withoutHost}}
+
+                // From docs/embedding.md ("agent-without-hosting"), as it stands there:
+                {{withoutHosting}}
                 """, ct);
             foreach (string id in Packages)
             {
@@ -119,14 +153,15 @@ public sealed class ConsumerPackageTests
             // 4. Two nodes of the app in a lab, one private etcd on 127.0.0.1, pods answering each other.
             await using EtcdServer etcd = await EtcdServer.StartAsync(cancellationToken: ct);
             await etcd.PutAsync("/coreos.com/network/config", """{"Network":"198.19.0.0/16","Backend":{"Type":"vxlan"}}""");
-            await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 2, IPv6 = false }, ct);
+            await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 3, IPv6 = false }, ct);
+            string[] modes = ["hosted", "agent", "custom"];
             var nodes = new List<(LabNode Node, Privileged.RunningProcess Process, string SubnetFile)>();
             try
             {
-                foreach (LabNode node in lab.Nodes)
+                foreach ((LabNode node, string mode) in lab.Nodes.Zip(modes))
                 {
                     string subnetFile = Path.Combine(work, node.Name, "subnet.env");
-                    nodes.Add((node, new Privileged.RunningProcess(Privileged.DotnetHost, [Path.Combine(output, "Consumer.dll"), etcd.Endpoint, subnetFile, node.Namespace], env), subnetFile));
+                    nodes.Add((node, new Privileged.RunningProcess(Privileged.DotnetHost, [Path.Combine(output, "Consumer.dll"), mode, etcd.Endpoint, subnetFile, node.Namespace], env), subnetFile));
                 }
 
                 foreach (var (node, process, subnetFile) in nodes)
@@ -140,9 +175,14 @@ public sealed class ConsumerPackageTests
                     await node.AddPodBridgeAsync(new Lease(new IPNetwork(Masked(IPAddress.Parse(subnet.Groups[1].Value), prefix), prefix), null, new LeaseAttributes(), null), ct);
                 }
 
-                LabNode a = lab.Nodes[0], b = lab.Nodes[1];
-                Assert.True(await a.PingUntilAsync(b.PodAddress!, a.PodAddress, attempts: 30, cancellationToken: ct) is not null, "node 1's pod reaches node 2's");
-                Assert.True(await b.PingUntilAsync(a.PodAddress!, b.PodAddress, attempts: 30, cancellationToken: ct) is not null, "node 2's pod reaches node 1's");
+                foreach (LabNode from in lab.Nodes)
+                {
+                    foreach (LabNode to in lab.Nodes.Where(n => n != from))
+                    {
+                        Assert.True(await from.PingUntilAsync(to.PodAddress!, from.PodAddress, attempts: 30, cancellationToken: ct) is not null,
+                            $"{from.Name}'s pod ({modes[lab.Nodes.ToList().IndexOf(from)]}) reaches {to.Name}'s ({modes[lab.Nodes.ToList().IndexOf(to)]})");
+                    }
+                }
 
                 foreach (var (node, process, _) in nodes)
                 {
