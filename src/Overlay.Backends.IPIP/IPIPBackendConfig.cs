@@ -44,39 +44,7 @@ public sealed record IPIPBackendConfig
     /// <returns>The configuration.</returns>
     /// <exception cref="BackendConfigException">The JSON does not fit (the message names the member).</exception>
     public static IPIPBackendConfig Parse(JsonElement? backend) =>
-        BackendConfigParser.Parse(TypeName, WithoutNullValueMembers(backend), IPIPJsonContext.Default.IPIPBackendConfig);
-
-    /// <summary>Go keeps a value-type member's default when the JSON says <c>null</c>; System.Text.Json would fail, so
-    /// <c>null</c> members of ours are left out before deserializing.</summary>
-    private static JsonElement? WithoutNullValueMembers(JsonElement? backend)
-    {
-        static bool IsOurs(JsonProperty p) => p.Value.ValueKind == JsonValueKind.Null
-            && (string.Equals(p.Name, nameof(DirectRouting), StringComparison.OrdinalIgnoreCase)
-                || string.Equals(p.Name, nameof(CheckSenderAddress), StringComparison.OrdinalIgnoreCase));
-
-        if (backend is not { ValueKind: JsonValueKind.Object } element || !element.EnumerateObject().Any(IsOurs))
-        {
-            return backend;
-        }
-
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (JsonProperty property in element.EnumerateObject())
-            {
-                if (!IsOurs(property))
-                {
-                    property.WriteTo(writer);
-                }
-            }
-
-            writer.WriteEndObject();
-        }
-
-        using JsonDocument document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
-    }
+        BackendConfigParser.Parse(TypeName, backend, IPIPJsonContext.Default.IPIPBackendConfig);
 
     /// <summary>Writes the configuration as JSON (unknown members included).</summary>
     /// <returns>The JSON text.</returns>

@@ -93,35 +93,8 @@ internal sealed class IPIPNetwork : ReconcilingNetwork
             }
 
             TunnelStatistics totals = tunnel.GetStatistics();
-            return [.. peers.Select(p => p with { Counters = CountersOf(totals, p.Subnet is { } subnet ? tunnel.Peers.GetStatistics(subnet) : null) })];
+            return [.. peers.Select(p => p with { Counters = totals.ToCounters(p.Subnet is { } subnet ? tunnel.Peers.GetStatistics(subnet) : null) })];
         }
-    }
-
-    private static FrozenDictionary<string, long> CountersOf(TunnelStatistics s, TunnelPeerStatistics? peer)
-    {
-        var d = new Dictionary<string, long>(StringComparer.Ordinal)
-        {
-            ["tunnel.egress_packets"] = s.EgressPackets,
-            ["tunnel.egress_bytes"] = s.EgressBytes,
-            ["tunnel.ingress_packets"] = s.IngressPackets,
-            ["tunnel.ingress_bytes"] = s.IngressBytes,
-            ["tunnel.icmp_unreachable"] = s.IcmpUnreachableSent,
-        };
-        foreach (KeyValuePair<TunnelDropReason, long> drop in s.Drops)
-        {
-            d["tunnel.drops." + drop.Key] = drop.Value;
-        }
-
-        if (peer is not null)
-        {
-            d["peer.egress_packets"] = peer.EgressPackets;
-            d["peer.egress_bytes"] = peer.EgressBytes;
-            d["peer.ingress_packets"] = peer.IngressPackets;
-            d["peer.ingress_bytes"] = peer.IngressBytes;
-            d["peer.drops"] = peer.Drops;
-        }
-
-        return d.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     private static (RouteObjectKind, IPIPPeerObjectKind?) Kinds(NetworkRegistration registration, NetlinkClient netlink, IndexHolder index, bool userSpace)

@@ -46,7 +46,7 @@ public sealed record UdpBackendConfig
     /// <exception cref="BackendConfigException">The JSON does not fit, or <see cref="Port"/> is outside 1–65535.</exception>
     public static UdpBackendConfig Parse(JsonElement? backend)
     {
-        UdpBackendConfig config = BackendConfigParser.Parse(TypeName, WithoutNullValueMembers(backend), UdpJsonContext.Default.UdpBackendConfig);
+        UdpBackendConfig config = BackendConfigParser.Parse(TypeName, backend, UdpJsonContext.Default.UdpBackendConfig);
         config.Validate();
         return config;
     }
@@ -59,38 +59,6 @@ public sealed record UdpBackendConfig
         {
             throw new BackendConfigException(TypeName, "Backend.Port", $"must be a UDP port from 1 to 65535, not {Port}");
         }
-    }
-
-    /// <summary>Go keeps a value-type member's default when the JSON says <c>null</c>; System.Text.Json would fail, so
-    /// <c>null</c> members of ours are left out before deserializing.</summary>
-    private static JsonElement? WithoutNullValueMembers(JsonElement? backend)
-    {
-        static bool IsOurs(JsonProperty p) => p.Value.ValueKind == JsonValueKind.Null
-            && (p.NameEquals(nameof(Port)) || string.Equals(p.Name, nameof(Port), StringComparison.OrdinalIgnoreCase)
-                || string.Equals(p.Name, nameof(CheckSenderAddress), StringComparison.OrdinalIgnoreCase));
-
-        if (backend is not { ValueKind: JsonValueKind.Object } element || !element.EnumerateObject().Any(IsOurs))
-        {
-            return backend;
-        }
-
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (JsonProperty property in element.EnumerateObject())
-            {
-                if (!IsOurs(property))
-                {
-                    property.WriteTo(writer);
-                }
-            }
-
-            writer.WriteEndObject();
-        }
-
-        using JsonDocument document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
     }
 
     /// <summary>Writes the configuration as JSON (unknown members included).</summary>

@@ -115,40 +115,8 @@ internal sealed class UdpNetwork : ReconcilingNetwork
             }
 
             TunnelStatistics totals = _tunnel.GetStatistics();
-            return [.. peers.Select(p => p with { Counters = CountersOf(totals, p.Subnet is { } subnet ? _tunnel.Peers.GetStatistics(subnet) : null) })];
+            return [.. peers.Select(p => p with { Counters = totals.ToCounters(p.Subnet is { } subnet ? _tunnel.Peers.GetStatistics(subnet) : null) })];
         }
-    }
-
-    /// <summary>
-    /// A peer's counters and the tunnel's totals under stable names (<c>peer.ingress_bytes</c>,
-    /// <c>tunnel.egress_packets</c>, <c>tunnel.drops.UnknownSender</c>, …); the <c>peer.*</c> names are missing while
-    /// the peer is not in the engine's table.
-    /// </summary>
-    internal static IReadOnlyDictionary<string, long> CountersOf(TunnelStatistics s, TunnelPeerStatistics? peer = null)
-    {
-        var d = new Dictionary<string, long>(StringComparer.Ordinal)
-        {
-            ["tunnel.egress_packets"] = s.EgressPackets,
-            ["tunnel.egress_bytes"] = s.EgressBytes,
-            ["tunnel.ingress_packets"] = s.IngressPackets,
-            ["tunnel.ingress_bytes"] = s.IngressBytes,
-            ["tunnel.icmp_unreachable"] = s.IcmpUnreachableSent,
-        };
-        foreach (KeyValuePair<TunnelDropReason, long> drop in s.Drops)
-        {
-            d["tunnel.drops." + drop.Key] = drop.Value;
-        }
-
-        if (peer is not null)
-        {
-            d["peer.egress_packets"] = peer.EgressPackets;
-            d["peer.egress_bytes"] = peer.EgressBytes;
-            d["peer.ingress_packets"] = peer.IngressPackets;
-            d["peer.ingress_bytes"] = peer.IngressBytes;
-            d["peer.drops"] = peer.Drops;
-        }
-
-        return d.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>Creates the devices and the engine inside the registration's namespace and configures them.</summary>

@@ -28,12 +28,44 @@ public static class BackendConfigParser
 
         try
         {
-            return element.Deserialize(typeInfo) ?? new T();
+            return WithoutNullValueTypeMembers(element, typeInfo).Deserialize(typeInfo) ?? new T();
         }
         catch (JsonException ex)
         {
             string? path = ex.Path is { Length: > 1 } p ? "Backend" + p.TrimStart('$') : null;
             throw new BackendConfigException(backendType, path, "the value has the wrong type or is out of range", ex);
         }
+    }
+
+    /// <summary>Go keeps a value-type member's default when the JSON says <c>null</c>; System.Text.Json would fail,
+    /// so <c>null</c> members that name a non-nullable value-type property are left out before deserializing.</summary>
+    private static JsonElement WithoutNullValueTypeMembers<T>(JsonElement element, JsonTypeInfo<T> typeInfo)
+    {
+        bool KeepsDefault(JsonProperty member) => member.Value.ValueKind == JsonValueKind.Null
+            && typeInfo.Properties.Any(p => string.Equals(p.Name, member.Name, StringComparison.OrdinalIgnoreCase)
+                && p.PropertyType.IsValueType && Nullable.GetUnderlyingType(p.PropertyType) is null);
+
+        if (!element.EnumerateObject().Any(KeepsDefault))
+        {
+            return element;
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (JsonProperty member in element.EnumerateObject())
+            {
+                if (!KeepsDefault(member))
+                {
+                    member.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using JsonDocument document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
     }
 }

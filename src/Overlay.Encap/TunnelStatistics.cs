@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Overlay.Encap.Internal;
 
 namespace Overlay.Encap;
@@ -94,4 +95,40 @@ public sealed class TunnelStatistics
 
     /// <summary>Drops by reason (every reason present).</summary>
     public IReadOnlyDictionary<TunnelDropReason, long> Drops { get; }
+
+    /// <summary>
+    /// These totals, and a peer's own counters when given, under the stable names a backend publishes in its peer
+    /// status: <c>tunnel.egress_packets</c>, <c>tunnel.egress_bytes</c>, <c>tunnel.ingress_packets</c>,
+    /// <c>tunnel.ingress_bytes</c>, <c>tunnel.icmp_unreachable</c>, <c>tunnel.drops.&lt;reason&gt;</c> for every
+    /// <see cref="TunnelDropReason"/>, and with a peer <c>peer.egress_packets</c>, <c>peer.egress_bytes</c>,
+    /// <c>peer.ingress_packets</c>, <c>peer.ingress_bytes</c>, <c>peer.drops</c>.
+    /// </summary>
+    /// <param name="peer">The peer's counters (<see cref="TunnelPeerTable.GetStatistics"/>), or null for the totals alone.</param>
+    /// <returns>A read-only name → value map.</returns>
+    public IReadOnlyDictionary<string, long> ToCounters(TunnelPeerStatistics? peer = null)
+    {
+        var d = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            ["tunnel.egress_packets"] = EgressPackets,
+            ["tunnel.egress_bytes"] = EgressBytes,
+            ["tunnel.ingress_packets"] = IngressPackets,
+            ["tunnel.ingress_bytes"] = IngressBytes,
+            ["tunnel.icmp_unreachable"] = IcmpUnreachableSent,
+        };
+        foreach (KeyValuePair<TunnelDropReason, long> drop in Drops)
+        {
+            d["tunnel.drops." + drop.Key] = drop.Value;
+        }
+
+        if (peer is not null)
+        {
+            d["peer.egress_packets"] = peer.EgressPackets;
+            d["peer.egress_bytes"] = peer.EgressBytes;
+            d["peer.ingress_packets"] = peer.IngressPackets;
+            d["peer.ingress_bytes"] = peer.IngressBytes;
+            d["peer.drops"] = peer.Drops;
+        }
+
+        return d.ToFrozenDictionary(StringComparer.Ordinal);
+    }
 }

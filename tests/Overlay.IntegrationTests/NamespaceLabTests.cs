@@ -171,14 +171,16 @@ public sealed class NamespaceLabTests
     public async Task Stale_namespaces_of_a_gone_process_are_removed_and_a_live_processs_are_kept()
     {
         Privileged.Require();
-        int gone;
-        using (Process exited = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!)
+        // A pid whose process has exited (and that no new process took at once: try again then).
+        int gone = 0;
+        for (int attempt = 0; attempt < 10 && (gone == 0 || Directory.Exists($"/proc/{gone}")); attempt++)
         {
+            using Process exited = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
             await exited.WaitForExitAsync(Ct);
             gone = exited.Id;
         }
 
-        Assert.SkipWhen(Directory.Exists($"/proc/{gone}"), $"pid {gone} was reused at once");
+        Assert.False(Directory.Exists($"/proc/{gone}"), $"ten exited pids were all reused at once (last {gone})");
         string stale = $"ovl-{gone}-test-stale";
         string live = $"ovl-{Environment.ProcessId}-test-live";
         string other = $"ovl-x{gone}-test-other"; // not of the ovl-<pid>- form: never touched
