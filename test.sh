@@ -23,6 +23,7 @@ prereqs=(
   "strace:strace"
   "etcd:etcd-server"
   "etcdctl:etcd-client"
+  "/usr/lib/ipsec/charon:strongswan-charon"
 )
 missing=()
 for entry in "${prereqs[@]}"; do

@@ -26,6 +26,7 @@ public static partial class DependencyRules
             case "Overlay.Subnets":
                 return ([], [Logging]);
             case "Overlay.Encap":
+            case "Overlay.Vici":
                 return ([], [Logging, "System.IO.Pipelines"]);
             case "Overlay.Subnets.Etcd":
                 return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "dotnet-etcd", "Google.Protobuf", "Grpc.Net.Client"]);
@@ -55,6 +56,11 @@ public static partial class DependencyRules
             case "Udp":
             case "IPIP":
                 projects.Add("Overlay.Encap");
+                break;
+            case "IPsec":
+                // The VICI client is its own package (reusable without a backend); the backend adds Pipelines for nothing else.
+                projects.Add("Overlay.Vici");
+                packages.Add("System.IO.Pipelines");
                 break;
             case "AwsVpc":
                 packages.Add("AWSSDK.EC2");
