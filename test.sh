@@ -21,6 +21,8 @@ prereqs=(
   "ping:iputils-ping"
   "tshark:tshark"
   "strace:strace"
+  "nft:nftables"
+  "iptables:iptables"
   "etcd:etcd-server"
   "etcdctl:etcd-client"
   "/usr/lib/ipsec/charon:strongswan-charon"

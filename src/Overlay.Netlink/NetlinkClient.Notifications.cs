@@ -126,6 +126,7 @@ public sealed partial class NetlinkClient
 
                     break;
                 default:
+                    NetlinkClient.DecodeNftNotification(message, into);
                     break;
             }
         }

@@ -60,6 +60,7 @@ public sealed partial class NetlinkClient : IDisposable
         _disposed = true;
         _route.Dispose();
         _xfrm?.Dispose();
+        _netfilter?.Dispose();
     }
 
     private static INetlinkTransport OpenTransport(NetlinkClientOptions options, int protocol, int[] groups, ILogger logger)

@@ -8,4 +8,7 @@ public static class NetlinkProtocol
 
     /// <summary>NETLINK_XFRM.</summary>
     public const int Xfrm = 6;
+
+    /// <summary>NETLINK_NETFILTER (nfnetlink: nf_tables and friends).</summary>
+    public const int Netfilter = 12;
 }

@@ -68,6 +68,38 @@ internal sealed class NetlinkConnection : IDisposable
         }
     }
 
+    /// <summary>Reserves <paramref name="count"/> consecutive sequence numbers and returns the first.</summary>
+    public uint ReserveSequences(int count) => Interlocked.Add(ref _sequence, (uint)count) - (uint)count + 1;
+
+    /// <summary>
+    /// Sends one nfnetlink batch (BEGIN, acknowledged operations with sequences
+    /// <paramref name="firstSequence"/>+1 .. <paramref name="lastSequence"/>, END) and waits for the
+    /// acknowledgement of the last operation. The kernel processes the whole batch before it answers
+    /// (all errors, then the acknowledgements, in message order); an error naming the BEGIN message
+    /// (a failed commit, or a batch refused as a whole) also ends the wait. The first error is thrown.
+    /// </summary>
+    public async ValueTask TransactAsync(ReadOnlyMemory<byte> batch, uint firstSequence, uint lastSequence, string operation, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            await _transport.SendAsync(batch, cancellationToken).ConfigureAwait(false);
+            var state = new ReceiveState(firstSequence, lastSequence, operation, null, dump: false) { Transaction = true };
+            while (!state.Complete)
+            {
+                int length = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                ProcessDatagram(_receiveBuffer.AsSpan(0, length), ref state);
+            }
+
+            state.ThrowIfFailed(_logger);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     /// <summary>Sends a dump request (NLM_F_DUMP, no ACK) and reads the multipart reply to NLMSG_DONE.</summary>
     public async ValueTask DumpAsync(Memory<byte> request, string operation, ReplyHandler onReply, Action? onRestart, CancellationToken cancellationToken)
     {
@@ -292,6 +324,11 @@ internal sealed class NetlinkConnection : IDisposable
             state.Fail(-error, text, offset);
         }
 
+        if (state.Transaction && sequence != state.LastSequence && !(error != 0 && sequence == state.FirstSequence))
+        {
+            return;
+        }
+
         state.Complete = true;
     }
 
@@ -321,6 +358,8 @@ internal sealed class NetlinkConnection : IDisposable
         public bool Interrupted { get; set; }
 
         public bool Bulk { get; set; }
+
+        public bool Transaction { get; set; }
 
         public int BulkFirstIndex { get; set; }
 

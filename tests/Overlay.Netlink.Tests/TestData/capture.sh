@@ -68,3 +68,10 @@ capture xfrm-state-add-cbc-encap "" "ip xfrm state add src 198.18.0.1 dst 198.18
 capture link-dump-vxlan.reply "$VX" "ip -d link show dev vx0" recvmsg "ip -j -d link show dev vx0"
 capture route-dump.reply "$VX; ip route add 198.19.3.0/24 via 198.19.3.0 dev vx0 onlink proto 77 metric 10 mtu 1400" "ip route show dev vx0 proto 77" recvmsg "ip -j -d route show dev vx0 proto 77"
 echo "captures written to $(pwd)"
+
+# nf_tables: nft -f transactions (one batch per file; the files sit next to the captures).
+capture nft-flannel-ipv4 "" "nft -f nft-flannel-ipv4.nft"
+capture nft-flannel-ipv6 "" "nft -f nft-flannel-ipv6.nft"
+capture nft-prefixes "" "nft -f nft-prefixes.nft"
+capture nft-delete-table "nft add table ip flannel-ipv4" "nft delete table ip flannel-ipv4"
+capture nft-delete-rule "nft add table ip t; nft add chain ip t c; nft add rule ip t c accept" "nft delete rule ip t c handle 2"

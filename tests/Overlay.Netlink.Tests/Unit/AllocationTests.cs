@@ -47,3 +47,35 @@ public sealed class AllocationTests
         return total;
     }
 }
+
+public sealed class NftAllocationTests
+{
+    [Fact]
+    public void Building_an_nftables_batch_allocates_nothing()
+    {
+        var tx = new NftTransaction();
+        NftGoldenTests.FlannelRules(tx, NftFamily.IPv4, "flannel-ipv4", IPNetwork.Parse("198.19.0.0/16"), IPNetwork.Parse("198.19.3.0/24"), IPNetwork.Parse("224.0.0.0/4"), fullyRandom: true);
+        NftGoldenTests.FlannelRules(tx, NftFamily.IPv6, "flannel-ipv6", IPNetwork.Parse("2001:db8:19::/48"), IPNetwork.Parse("2001:db8:19:3::/64"), IPNetwork.Parse("ff00::/8"), fullyRandom: true);
+        tx.DeleteRule(NftFamily.IPv4, "flannel-ipv4", "postrtg", 7).DeleteTable(NftFamily.IPv6, "x");
+        byte[] buffer = new byte[64 * 1024];
+        int total = Build(buffer, tx, 10);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        total += Build(buffer, tx, 2_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.True(total > 2_000 * 4_000);
+    }
+
+    private static int Build(byte[] buffer, NftTransaction tx, int iterations)
+    {
+        int total = 0;
+        for (int i = 0; i < iterations; i++)
+        {
+            var writer = new NetlinkMessageWriter(buffer);
+            NetlinkClient.WriteNftBatch(ref writer, tx, (uint)i);
+            total += writer.Length;
+        }
+
+        return total;
+    }
+}
