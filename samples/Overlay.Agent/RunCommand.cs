@@ -31,11 +31,13 @@ internal static class RunCommand
         var subnetFile = new Option<string>("--subnet-file", "-subnet-file") { Description = "Where to write the subnet file.", DefaultValueFactory = _ => Overlay.Subnets.SubnetEnvFile.DefaultPath };
         var netConf = new Option<string>("--net-config-path", "-net-config-path") { Description = "The network configuration (net-conf.json).", DefaultValueFactory = _ => "/etc/kube-flannel/net-conf.json" };
         var renewMargin = new Option<int>("--subnet-lease-renew-margin", "-subnet-lease-renew-margin") { Description = "Renew the lease this many minutes before it expires (1 to 1439).", DefaultValueFactory = _ => 60 };
-        var ipMasq = new Option<bool>("--ip-masq", "-ip-masq") { Description = "Set up IP masquerade for traffic leaving the overlay network (needs a masquerade implementation)." };
+        var ipMasq = new Option<bool>("--ip-masq", "-ip-masq") { Description = "Set up IP masquerade for traffic leaving the overlay network (nftables rules over netlink with EnableNFTables, else iptables-restore)." };
+        var forwardRules = new Option<bool>("--iptables-forward-rules", "-iptables-forward-rules") { Description = "Add accept rules for forwarded overlay traffic (flanneld's default: true).", DefaultValueFactory = _ => true };
+        var fullyRandomDisable = new Option<bool>("--ip-masq-fully-random-disable", "-ip-masq-fully-random-disable") { Description = "Masquerade without fully random source ports." };
         var healthzIP = new Option<string>("--healthz-ip", "-healthz-ip") { Description = "Address the health server listens on (flanneld: 0.0.0.0).", DefaultValueFactory = _ => "127.0.0.1" };
         var healthzPort = new Option<int>("--healthz-port", "-healthz-port") { Description = "Port of the health server (/healthz, /readyz); 0 turns it off.", DefaultValueFactory = _ => 0 };
         var blackhole = new Option<bool>("--ip-blackhole-route", "-ip-blackhole-route") { Description = "Keep a blackhole route for the node's subnet(s)." };
-        var resync = new Option<int>("--iptables-resync", "-iptables-resync") { Description = "Seconds between checks of the blackhole routes.", DefaultValueFactory = _ => 5 };
+        var resync = new Option<int>("--iptables-resync", "-iptables-resync") { Description = "Seconds between checks of the iptables rules and the blackhole routes.", DefaultValueFactory = _ => 5 };
         var etcdEndpoints = new Option<string?>("--etcd-endpoints", "-etcd-endpoints") { Description = "Comma-separated etcd endpoints (http://host:2379,...); without them the in-memory registry and --net-config-path are used." };
         var etcdPrefix = new Option<string>("--etcd-prefix", "-etcd-prefix") { Description = "etcd prefix (configuration at <prefix>/config, leases under <prefix>/subnets).", DefaultValueFactory = _ => EtcdSubnetRegistryOptions.DefaultPrefix };
         var etcdCert = new Option<string?>("--etcd-certfile", "-etcd-certfile") { Description = "SSL certification file used to secure etcd communication." };
@@ -46,7 +48,7 @@ internal static class RunCommand
         var verbosity = new Option<int>("-v", "--v") { Description = "Log verbosity: 0 information, 1-3 debug, 4 and more trace.", DefaultValueFactory = _ => 0 };
         var command = new Command("run", "Run an agent for this host with flanneld's flags (and FLANNELD_* environment variables), until SIGTERM or Ctrl-C.")
         {
-            iface, ifaceRegex, ifaceCanReach, publicIP, publicIPv6, subnetFile, netConf, renewMargin, ipMasq, healthzIP, healthzPort, blackhole, resync,
+            iface, ifaceRegex, ifaceCanReach, publicIP, publicIPv6, subnetFile, netConf, renewMargin, ipMasq, forwardRules, fullyRandomDisable, healthzIP, healthzPort, blackhole, resync,
             etcdEndpoints, etcdPrefix, etcdCert, etcdKey, etcdCa, etcdUser, etcdPassword, verbosity,
         };
 
@@ -62,6 +64,8 @@ internal static class RunCommand
             string netConfPath = flags.Get(netConf, v => v);
             int margin = flags.Get(renewMargin, v => int.Parse(v, CultureInfo.InvariantCulture));
             bool masq = flags.Get(ipMasq, ParseBool);
+            bool forward = flags.Get(forwardRules, ParseBool);
+            bool notRandom = flags.Get(fullyRandomDisable, ParseBool);
             string healthIP = flags.Get(healthzIP, v => v);
             int healthPort = flags.Get(healthzPort, v => int.Parse(v, CultureInfo.InvariantCulture));
             bool hole = flags.Get(blackhole, ParseBool);
@@ -128,6 +132,9 @@ internal static class RunCommand
                 o.SubnetFilePath = subnetPath;
                 o.SubnetLeaseRenewMargin = TimeSpan.FromMinutes(margin);
                 o.IPMasq = masq;
+                o.IPTablesForwardRules = forward;
+                o.TrafficRules.FullyRandom = !notRandom;
+                o.TrafficRules.IptablesResyncInterval = TimeSpan.FromSeconds(Math.Max(1, resyncSeconds));
                 o.HealthzIP = healthIP;
                 o.HealthzPort = healthPort;
                 o.IPBlackholeRoute = hole;

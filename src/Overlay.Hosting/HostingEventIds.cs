@@ -74,4 +74,34 @@ public static class HostingEventIds
 
     /// <summary>Registering the network failed with a permanent error; the agent stops.</summary>
     public const int RegistrationFailedPermanently = 6022;
+
+    /// <summary>Traffic rules installed.</summary>
+    public const int TrafficRulesInstalled = 6023;
+
+    /// <summary>Traffic rules that had changed were repaired.</summary>
+    public const int TrafficRulesRepaired = 6024;
+
+    /// <summary>Repairing traffic rules failed (retried on the next change).</summary>
+    public const int TrafficRulesRepairFailed = 6025;
+
+    /// <summary>Traffic rules removed.</summary>
+    public const int TrafficRulesRemoved = 6026;
+
+    /// <summary>Removing traffic rules failed.</summary>
+    public const int TrafficRulesRemoveFailed = 6027;
+
+    /// <summary>A FORWARD policy of DROP that the rules cannot override.</summary>
+    public const int ForwardPolicyDrop = 6028;
+
+    /// <summary>The other mode's leftovers were removed.</summary>
+    public const int OtherModeCleanedUp = 6029;
+
+    /// <summary>The other mode's leftovers could not be removed (what stays is named).</summary>
+    public const int OtherModeCleanUpFailed = 6030;
+
+    /// <summary>The iptables variant found on the host.</summary>
+    public const int IptablesVariant = 6031;
+
+    /// <summary>An iptables command failed.</summary>
+    public const int IptablesFailed = 6032;
 }

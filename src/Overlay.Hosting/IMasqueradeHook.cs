@@ -3,9 +3,10 @@ namespace Overlay.Hosting;
 /// <summary>
 /// The masquerade extension point of the start-up order: called
 /// when <see cref="OverlayAgentOptions.IPMasq"/> is on, after the lease is held and before the
-/// subnet file is written, and again after every re-registration. An implementation (iptables or
-/// nftables rules) installs the rules for <see cref="MasqueradeContext.Config"/>'s
-/// networks and the lease, and may recycle the rules of <see cref="MasqueradeContext.Previous"/>.
+/// subnet file is written, and again after every re-registration. When one is registered it replaces
+/// the built-in masquerade rules (<see cref="ITrafficRules"/>; the forward rules stay built in): it
+/// installs the rules for <see cref="MasqueradeContext.Config"/>'s networks and the lease, and may
+/// recycle the rules of <see cref="MasqueradeContext.Previous"/>.
 /// </summary>
 public interface IMasqueradeHook
 {

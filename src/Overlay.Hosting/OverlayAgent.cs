@@ -225,11 +225,6 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
     {
         string path = _options.SubnetFilePath;
         Log.AgentStarting(_logger, path, _options.NetlinkOptions.NetworkNamespace);
-        if (_options.IPMasq && _masquerade is null)
-        {
-            throw new InvalidOperationException("IP masquerading (--ip-masq) needs a masquerade implementation (IMasqueradeHook); none is registered yet.");
-        }
-
         // 1. The previous run's subnets, read before anything rewrites the file.
         (IPNetwork? previous4, IPNetwork? previous6) = SubnetEnvFile.ReadPreviousSubnets(path);
         SubnetEnvNetworks previousNetworks = SubnetEnvFile.ReadPreviousNetworks(path);
@@ -263,27 +258,41 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         // 6. The backend, and its registration (which acquires the lease).
         IOverlayBackend backend = _backends.Get(config.BackendType);
         IOverlayNetwork network = await RegisterWithRetryAsync(backend, config, external, previous4, previous6, cancellationToken).ConfigureAwait(false);
-        Lease? replaced = null;
-        while (true)
+        bool builtInMasquerade = _options.IPMasq && _masquerade is null;
+        ITrafficRules? trafficRules = builtInMasquerade || _options.IPTablesForwardRules
+            ? CreateTrafficRules(config)
+            : null;
+        try
         {
-            Lease lost = network.Lease;
-            Lease reacquired = await RunRegisteredAsync(network, config, external, previousNetworks, replaced, cancellationToken).ConfigureAwait(false);
+            Lease? replaced = null;
+            while (true)
+            {
+                Lease lost = network.Lease;
+                Lease reacquired = await RunRegisteredAsync(network, config, external, previousNetworks, replaced, trafficRules, cancellationToken).ConfigureAwait(false);
 
-            // The lease was lost and acquired again: register the network again for it.
-            bool same = reacquired.IsSameSubnet(lost);
-            Log.LeaseReacquired(_logger, lost, reacquired, same);
-            previousNetworks = new SubnetEnvNetworks(
-                config.Network is { } n4 ? [n4] : [], lost.Subnet is { } s4 ? [s4] : [],
-                config.IPv6Network is { } n6 ? [n6] : [], lost.IPv6Subnet is { } s6 ? [s6] : []);
-            replaced = lost;
-            network = await RegisterWithRetryAsync(backend, config, external, reacquired.Subnet, reacquired.IPv6Subnet, cancellationToken).ConfigureAwait(false);
+                // The lease was lost and acquired again: register the network again for it.
+                bool same = reacquired.IsSameSubnet(lost);
+                Log.LeaseReacquired(_logger, lost, reacquired, same);
+                previousNetworks = new SubnetEnvNetworks(
+                    config.Network is { } n4 ? [n4] : [], lost.Subnet is { } s4 ? [s4] : [],
+                    config.IPv6Network is { } n6 ? [n6] : [], lost.IPv6Subnet is { } s6 ? [s6] : []);
+                replaced = lost;
+                network = await RegisterWithRetryAsync(backend, config, external, reacquired.Subnet, reacquired.IPv6Subnet, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (trafficRules is not null)
+            {
+                await trafficRules.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
     /// <summary>Steps 7–11 for one registered network; returns the re-acquired lease when the
     /// lease was lost, throws when cancelled or when the peer loop fails.</summary>
     private async Task<Lease> RunRegisteredAsync(IOverlayNetwork network, NetworkConfig config, ExternalInterface external,
-        SubnetEnvNetworks previousNetworks, Lease? replaced, CancellationToken cancellationToken)
+        SubnetEnvNetworks previousNetworks, Lease? replaced, ITrafficRules? trafficRules, CancellationToken cancellationToken)
     {
         _network = network;
         IReadOnlyList<PeerStatus> lastPeers = [];
@@ -298,11 +307,29 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         {
             Lease lease = network.Lease;
 
-            // 7. Masquerade (the extension point; an implementation comes with a later issue).
-            if (_options.IPMasq)
+            // 7. Traffic rules: masquerade (built in, or a registered hook) and forward accepts.
+            bool masquerading = false;
+            if (_options.IPMasq && _masquerade is not null)
             {
-                await _masquerade!.SetUpAsync(new MasqueradeContext(config, lease, external, previousNetworks, _options.NetlinkOptions), cancellationToken).ConfigureAwait(false);
+                await _masquerade.SetUpAsync(new MasqueradeContext(config, lease, external, previousNetworks, _options.NetlinkOptions), cancellationToken).ConfigureAwait(false);
+                masquerading = true;
                 Log.MasqueradeConfigured(_logger, lease.Key);
+            }
+
+            if (trafficRules is not null)
+            {
+                TrafficRulesResult rules = await trafficRules.ApplyAsync(
+                    new TrafficRulesRequest(config, lease, previousNetworks)
+                    {
+                        Masquerade = _options.IPMasq && _masquerade is null,
+                        Forward = _options.IPTablesForwardRules,
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                if (rules.Masquerade)
+                {
+                    masquerading = true;
+                    Log.MasqueradeConfigured(_logger, lease.Key);
+                }
             }
 
             // 8. Blackhole routes for the own subnet(s).
@@ -312,7 +339,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
             }
 
             // 9. The subnet file, with the network's MTU.
-            bool written = await WriteSubnetFileAsync(config, network, cancellationToken).ConfigureAwait(false);
+            bool written = await WriteSubnetFileAsync(config, network, masquerading, cancellationToken).ConfigureAwait(false);
 
             // 10. The backend's peer loop.
             _phase = $"waiting for the {config.BackendType} network to program its peers";
@@ -469,6 +496,24 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         }
     }
 
+    private ITrafficRules CreateTrafficRules(NetworkConfig config)
+    {
+        TrafficRulesOptions o = _options.TrafficRules;
+        var options = new TrafficRulesOptions
+        {
+            RuleSet = o.RuleSet,
+            FullyRandom = o.FullyRandom,
+            RemoveOnShutdown = o.RemoveOnShutdown,
+            CleanUpOtherMode = o.CleanUpOtherMode,
+            IptablesResyncInterval = o.IptablesResyncInterval,
+            NetlinkOptions = _netlinkOptions,
+        };
+        return TrafficRulesFactory is { } factory ? factory(TrafficRules.ModeOf(config), options) : TrafficRules.Create(TrafficRules.ModeOf(config), options, _loggerFactory);
+    }
+
+    /// <summary>Replaces how the traffic rules are created (tests).</summary>
+    internal Func<TrafficRulesMode, TrafficRulesOptions, ITrafficRules>? TrafficRulesFactory { get; set; }
+
     private async ValueTask<ExternalInterface> DiscoverInterfaceAsync(NetworkConfig config, CancellationToken cancellationToken)
     {
         if (InterfaceDiscovery is { } discover)
@@ -547,7 +592,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         _ => false,
     };
 
-    private async Task<bool> WriteSubnetFileAsync(NetworkConfig config, IOverlayNetwork network, CancellationToken cancellationToken)
+    private async Task<bool> WriteSubnetFileAsync(NetworkConfig config, IOverlayNetwork network, bool masquerading, CancellationToken cancellationToken)
     {
         Lease lease = network.Lease;
         var env = new SubnetEnv
@@ -557,7 +602,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
             IPv6Network = config.EnableIPv6 ? config.IPv6Network : null,
             IPv6Subnet = config.EnableIPv6 ? lease.IPv6Subnet : null,
             Mtu = network.Mtu,
-            IPMasq = _options.IPMasq,
+            IPMasq = masquerading,
         };
         try
         {

@@ -36,10 +36,20 @@ public sealed class OverlayAgentOptions
     /// 1 to 1439 minutes).</summary>
     public TimeSpan SubnetLeaseRenewMargin { get; set; } = DefaultRenewMargin;
 
-    /// <summary>Set up masquerading through the registered <see cref="IMasqueradeHook"/> and write
-    /// <c>FLANNEL_IPMASQ=true</c> (<c>--ip-masq</c>). Without a hook the agent refuses to start
-    /// rather than claim masquerading it does not do.</summary>
+    /// <summary>Masquerade pod traffic leaving the overlay (<c>--ip-masq</c>): flannel's masquerade
+    /// rules in the mode the network configuration's <c>EnableNFTables</c> picks (see
+    /// <see cref="ITrafficRules"/>), or through a registered <see cref="IMasqueradeHook"/> instead.
+    /// <c>FLANNEL_IPMASQ</c> in the subnet file says whether masquerade rules are in place.</summary>
     public bool IPMasq { get; set; }
+
+    /// <summary>Accept forwarded traffic from and to the overlay network (<c>--iptables-forward-rules</c>;
+    /// in nftables mode a separate base chain). flanneld turns it on by default; this library leaves
+    /// it off unless asked (the sample agent's <c>run</c> follows flanneld).</summary>
+    public bool IPTablesForwardRules { get; set; }
+
+    /// <summary>Settings of the masquerade and forward rules (rule set, fully-random, removal at shutdown, iptables resync).
+    /// Their <see cref="TrafficRulesOptions.NetlinkOptions"/> are replaced by the agent's.</summary>
+    public TrafficRulesOptions TrafficRules { get; } = new();
 
     /// <summary>The health server's address (<c>--healthz-ip</c>). Default 127.0.0.1, not flanneld's 0.0.0.0.</summary>
     public string HealthzIP { get; set; } = "127.0.0.1";

@@ -172,6 +172,43 @@ public sealed partial class NamespaceLab : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Adds a host outside the overlay (<see cref="LabOutsideHost"/>) to the first segment: namespace
+    /// <c>PREFIX-out</c>, 198.18.1.253/24 (and 2001:db8:18:1::fd/64), listening for pings. Deleted with the lab.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the build.</param>
+    /// <returns>The host; dispose it before the lab.</returns>
+    public async Task<LabOutsideHost> AddOutsideHostAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        string name = Prefix + "-out";
+        NetworkNamespace ns = CreateNamespace(name);
+        _handles.Add(ns);
+        using (NetlinkClient sw = _handles[0].OpenNetlinkClient())
+        {
+            Link bridge = await sw.GetLinkAsync("br1", cancellationToken).ConfigureAwait(false);
+            await AddPortAsync(sw, "pout", ns, LabNode.UnderlayInterfaceName, bridge.Index, cancellationToken).ConfigureAwait(false);
+        }
+
+        var address = new IPAddress([198, 18, 1, 253]);
+        IPAddress? v6 = _options.IPv6 ? UnderlayV6(1, 0xfd) : null;
+        using (NetlinkClient netlink = ns.OpenNetlinkClient())
+        {
+            await SetUpAsync(netlink, "lo", cancellationToken).ConfigureAwait(false);
+            int eth0 = await SetUpAsync(netlink, LabNode.UnderlayInterfaceName, cancellationToken).ConfigureAwait(false);
+            await AddAddressAsync(netlink, eth0, address, 24, cancellationToken).ConfigureAwait(false);
+            if (v6 is not null)
+            {
+                Sysctl.Write("net.ipv6.conf.all.accept_dad", 0, ns);
+                await AddAddressAsync(netlink, eth0, v6, 64, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var host = new LabOutsideHost(ns, name, address, v6);
+        host.StartListening();
+        return host;
+    }
+
     private NetworkNamespace CreateNamespace(string name)
     {
         NetworkNamespace ns = NetworkNamespace.Create(name);

@@ -96,4 +96,43 @@ internal static partial class Log
     [LoggerMessage(EventId = HostingEventIds.LeaseRenewed, Level = LogLevel.Debug,
         Message = "Lease {Lease} renewed")]
     public static partial void LeaseRenewed(ILogger logger, string lease);
+
+    [LoggerMessage(EventId = HostingEventIds.TrafficRulesInstalled, Level = LogLevel.Information,
+        Message = "Traffic rules installed: {RuleSet} ({Count} rules)")]
+    public static partial void TrafficRulesInstalled(ILogger logger, string ruleSet, int count);
+
+    [LoggerMessage(EventId = HostingEventIds.TrafficRulesRepaired, Level = LogLevel.Warning,
+        Message = "Traffic rules {RuleSet} had changed ({Drift}); put back")]
+    public static partial void TrafficRulesRepaired(ILogger logger, string ruleSet, string drift);
+
+    [LoggerMessage(EventId = HostingEventIds.TrafficRulesRepairFailed, Level = LogLevel.Error,
+        Message = "Repairing traffic rules {RuleSet} failed; tried again on the next change")]
+    public static partial void TrafficRulesRepairFailed(ILogger logger, string ruleSet, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.TrafficRulesRemoved, Level = LogLevel.Information,
+        Message = "Traffic rules removed: {RuleSet}")]
+    public static partial void TrafficRulesRemoved(ILogger logger, string ruleSet);
+
+    [LoggerMessage(EventId = HostingEventIds.TrafficRulesRemoveFailed, Level = LogLevel.Warning,
+        Message = "Removing the traffic rules failed")]
+    public static partial void TrafficRulesRemoveFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = HostingEventIds.ForwardPolicyDrop, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void ForwardPolicyDrop(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = HostingEventIds.OtherModeCleanedUp, Level = LogLevel.Information,
+        Message = "Removed {Count} leftovers of flannel's {Mode} rules (the other mode)")]
+    public static partial void OtherModeCleanedUp(ILogger logger, string mode, int count);
+
+    [LoggerMessage(EventId = HostingEventIds.OtherModeCleanUpFailed, Level = LogLevel.Warning,
+        Message = "Leftovers of flannel's {Mode} rules stay in place: {Reason}")]
+    public static partial void OtherModeCleanUpFailed(ILogger logger, string mode, string reason);
+
+    [LoggerMessage(EventId = HostingEventIds.IptablesVariant, Level = LogLevel.Information,
+        Message = "iptables: {Program} version {Version}, {Variant} back end, --random-fully {RandomFully}, --wait {Wait}")]
+    public static partial void IptablesVariant(ILogger logger, string program, string version, string variant, bool randomFully, bool wait);
+
+    [LoggerMessage(EventId = HostingEventIds.IptablesFailed, Level = LogLevel.Error,
+        Message = "iptables: {What} failed")]
+    public static partial void IptablesFailed(ILogger logger, string what, Exception exception);
 }

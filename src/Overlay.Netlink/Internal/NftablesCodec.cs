@@ -246,6 +246,11 @@ internal static class NftablesCodec
         NestedAttribute data = writer.BeginNested(2 | Nested);
         NestedAttribute verdict = writer.BeginNested(DataVerdict | Nested);
         writer.WriteUInt32BigEndian(VerdictCode, unchecked((uint)e.Verdict));
+        if (e.Chain is { } chain)
+        {
+            writer.WriteString(2, chain); // NFTA_VERDICT_CHAIN
+        }
+
         writer.EndNested(verdict);
         writer.EndNested(data);
     }
@@ -434,6 +439,7 @@ internal static class NftablesCodec
         u.Clear();
         byte[]? value3 = null, value4 = null, value5 = null;
         NftVerdict? verdict = null;
+        string? verdictChain = null;
         var reader = new NetlinkAttributeReader(data);
         while (reader.TryRead(out NetlinkAttribute a))
         {
@@ -477,6 +483,10 @@ internal static class NftablesCodec
                             {
                                 verdict = (NftVerdict)(int)code.GetUInt32BigEndian();
                             }
+                            else if (code.Type == 2)
+                            {
+                                verdictChain = code.GetString();
+                            }
                         }
                     }
                 }
@@ -489,7 +499,7 @@ internal static class NftablesCodec
             "meta" => new NftMetaExpression((NftMetaKey)u[2], u[1]),
             "cmp" when value3 is not null => new NftCmpExpression((NftCmpOperator)u[2], value3, u[1]),
             "bitwise" when value4 is not null && value5 is not null && u[6] == 0 => new NftBitwiseExpression(value4, value5, u[1], u[2]),
-            "immediate" when verdict is { } v && u[1] == 0 => new NftImmediateExpression(v),
+            "immediate" when verdict is { } v && u[1] == 0 => new NftImmediateExpression(v, verdictChain),
             "masq" => new NftMasqueradeExpression((u[1] & NftMasqueradeExpression.RandomFullyFlag) != 0),
             "counter" => new NftCounterExpression(u[2], u[1]),
             _ => new NftUnknownExpression(name.Length == 0 ? "?" : name, data),
