@@ -74,6 +74,7 @@ public sealed class LabOutsideHost : IAsyncDisposable
 
         foreach (Socket socket in _sockets)
         {
+            socket.Bind(new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
             _loops.Add(ReceiveLoopAsync(socket, _stop.Token));
         }
     }

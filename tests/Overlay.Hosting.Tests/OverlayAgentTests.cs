@@ -136,14 +136,37 @@ public sealed class OverlayAgentTests : IDisposable
     }
 
     [Fact]
-    public async Task IP_masquerade_without_an_implementation_refuses_to_start()
+    public async Task IP_masquerade_without_a_hook_uses_the_built_in_traffic_rules_and_the_subnet_file_says_what_they_did()
     {
-        await using OverlayAgent agent = CreateAgent(o => o.IPMasq = true);
+        foreach (bool installed in new[] { true, false })
+        {
+            var requests = new List<(TrafficRulesMode Mode, TrafficRulesRequest Request)>();
+            await using OverlayAgent agent = CreateAgent(o => o.IPMasq = true);
+            agent.TrafficRulesFactory = (mode, options) => new FakeTrafficRules(mode, requests, installed);
+            await agent.StartAsync(TestContext.Current.CancellationToken).Guard();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => agent.StartAsync(TestContext.Current.CancellationToken).Guard());
+            (TrafficRulesMode mode, TrafficRulesRequest request) = Assert.Single(requests);
+            Assert.Equal(TrafficRulesMode.IPTables, mode); // EnableNFTables absent: flannel's default mode
+            Assert.True(request.Masquerade);
+            Assert.False(request.Forward);
+            Assert.Equal(agent.Lease, request.Lease);
+            Assert.Contains($"FLANNEL_IPMASQ={(installed ? "true" : "false")}\n", await File.ReadAllTextAsync(SubnetFile, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+    }
 
-        Assert.Contains("IMasqueradeHook", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0, _registry.ConfigReads);
+    private sealed class FakeTrafficRules(TrafficRulesMode mode, List<(TrafficRulesMode, TrafficRulesRequest)> requests, bool installed) : ITrafficRules
+    {
+        public TrafficRulesMode Mode => mode;
+
+        public ValueTask<TrafficRulesResult> ApplyAsync(TrafficRulesRequest request, CancellationToken cancellationToken = default)
+        {
+            requests.Add((mode, request));
+            return ValueTask.FromResult(new TrafficRulesResult(installed, false, request.Forward, false, []));
+        }
+
+        public ValueTask RemoveAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     [Fact]
