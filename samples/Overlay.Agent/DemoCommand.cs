@@ -26,7 +26,7 @@ internal static class DemoCommand
     public const int ExitPrerequisite = 2;
     public const int HealthzPort = 8081;
 
-    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose, string? EtcdEndpoints = null, string EtcdPrefix = EtcdSubnetRegistryOptions.DefaultPrefix);
+    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose, string? EtcdEndpoints = null, string EtcdPrefix = EtcdSubnetRegistryOptions.DefaultPrefix, bool IPMasq = false);
 
     public static Command Create()
     {
@@ -38,13 +38,14 @@ internal static class DemoCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the agents' logs (on stderr)." };
         var etcdEndpoints = new Option<string?>("--etcd-endpoints") { Description = "Comma-separated etcd endpoints: the nodes keep their leases there (an existing <prefix>/config wins; the leases stay after exit)." };
         var etcdPrefix = new Option<string>("--etcd-prefix") { Description = "etcd prefix with --etcd-endpoints.", DefaultValueFactory = _ => EtcdSubnetRegistryOptions.DefaultPrefix };
+        var ipMasq = new Option<bool>("--ip-masq") { Description = "Masquerade pod traffic leaving the overlay (flannel's nftables rules, EnableNFTables) and show what a host outside the overlay sees." };
         var command = new Command("demo", "Build a lab of network namespaces, run one agent per node, and check that every node reaches every other node's pods.")
         {
-            backend, nodes, ipv6, keep, hold, verbose, etcdEndpoints, etcdPrefix,
+            backend, nodes, ipv6, keep, hold, verbose, etcdEndpoints, etcdPrefix, ipMasq,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             new Settings(parse.GetValue(backend)!, parse.GetValue(nodes), parse.GetValue(ipv6), parse.GetValue(keep), parse.GetValue(hold), parse.GetValue(verbose),
-                parse.GetValue(etcdEndpoints), parse.GetValue(etcdPrefix)!),
+                parse.GetValue(etcdEndpoints), parse.GetValue(etcdPrefix)!, parse.GetValue(ipMasq)),
             cancellationToken));
         return command;
     }
@@ -107,7 +108,8 @@ internal static class DemoCommand
         string stateDirectory = Path.Combine("/run/overlay-demo", lab.Prefix);
         NetworkConfig config = NetworkConfig.Parse(
             "{\"Network\":\"198.19.0.0/16\",\"EnableIPv6\":" + (settings.IPv6 ? "true" : "false")
-            + ",\"IPv6Network\":\"2001:db8:19::/48\",\"Backend\":{\"Type\":\"" + backend.Type + "\"}}");
+            + ",\"IPv6Network\":\"2001:db8:19::/48\"" + (settings.IPMasq ? ",\"EnableNFTables\":true" : string.Empty)
+            + ",\"Backend\":{\"Type\":\"" + backend.Type + "\"}}");
         EtcdSubnetRegistry? etcd = null;
         if (!string.IsNullOrWhiteSpace(settings.EtcdEndpoints))
         {
@@ -221,6 +223,8 @@ internal static class DemoCommand
             // The agent runs inside the node's namespace (netlink, health socket), its subnet.env under the state directory.
             OverlayAgentOptions options = node.CreateAgentOptions(stateDirectory);
             options.HealthzPort = HealthzPort;
+            options.IPMasq = settings.IPMasq;
+            options.IPTablesForwardRules = settings.IPMasq;
             OverlayAgent agent;
             try
             {
@@ -281,10 +285,49 @@ internal static class DemoCommand
 
             int answered = rtt.Values.Count(v => v is not null);
             Console.WriteLine($"      {answered} of {rtt.Count} echo requests answered");
+            if (settings.IPMasq)
+            {
+                ok &= await PingOutsideAsync(settings, lab, agents, cancellationToken);
+            }
         }
 
         PrintTable(settings, agents, rtt, dataPlane);
         return ok ? 0 : ExitFailed;
+    }
+
+    /// <summary>--ip-masq: every node's pod pings a host outside the overlay, which reports the source it saw.</summary>
+    private static async Task<bool> PingOutsideAsync(Settings settings, NamespaceLab lab, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
+    {
+        await using LabOutsideHost outside = await lab.AddOutsideHostAsync(cancellationToken);
+        Console.WriteLine($"      --ip-masq: every node's pod pings {outside.Address}{(settings.IPv6 ? $" and {outside.AddressV6}" : string.Empty)}, a host outside the overlay ({outside.Namespace}, no route to the pods)");
+        bool ok = true;
+        foreach (var (node, _) in agents)
+        {
+            foreach (bool v6 in settings.IPv6 ? new[] { false, true } : [false])
+            {
+                IPAddress source = (v6 ? node.PodAddressV6 : node.PodAddress)!;
+                IPAddress target = (v6 ? outside.AddressV6 : outside.Address)!;
+                IPAddress expected = (v6 ? node.UnderlayV6 : node.Underlay)!;
+                outside.Clear();
+                TimeSpan? time = await node.PingUntilAsync(target, source, attempts: 5, timeout: TimeSpan.FromSeconds(1), cancellationToken);
+                IPAddress? seen = null;
+                try
+                {
+                    // The echo request reached the outside host before its reply reached the pod; its listener may still be handing it over.
+                    seen = await outside.WaitForEchoAsync(a => a.AddressFamily == target.AddressFamily, cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                }
+
+                bool masqueraded = expected.Equals(seen);
+                ok &= masqueraded && time is not null;
+                string what = seen is null ? "nothing arrived" : masqueraded ? "the node's address: masqueraded" : "NOT the node's address";
+                Console.WriteLine($"      {node.Name} pod {source,-22} -> {target}: the outside host saw {seen?.ToString() ?? "-"} ({what}), reply {(time is null ? "none" : "received")}");
+            }
+        }
+
+        return ok;
     }
 
     private static async Task<bool> WaitForPeersAsync(List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)

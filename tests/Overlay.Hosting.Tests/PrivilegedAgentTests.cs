@@ -224,6 +224,24 @@ public sealed class PrivilegedSampleTests
     }
 
     [Fact]
+    public async Task Demo_with_ip_masq_shows_the_outside_host_seeing_each_nodes_address()
+    {
+        Privileged.Require();
+        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--ip-masq", "--ipv6", "--nodes", "2"]);
+        int exit = await demo.WaitAsync(300);
+
+        Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
+        Assert.Contains("\"EnableNFTables\":true", demo.Stdout, StringComparison.Ordinal);
+        foreach (string line in new[] { "the outside host saw 198.18.1.1 (the node's address: masqueraded), reply received", "the outside host saw 198.18.1.2 (the node's address: masqueraded)", "the outside host saw 2001:db8:18:1::1 (the node's address: masqueraded)", "the outside host saw 2001:db8:18:1::2 (the node's address: masqueraded)" })
+        {
+            Assert.Contains(line, demo.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("Result: PASS", demo.Stdout, StringComparison.Ordinal);
+        Assert.Empty(LeftoverNamespaces(demo.Process.Id));
+    }
+
+    [Fact]
     public async Task Demo_with_alloc_checks_distinct_leases_and_says_connectivity_is_not_part_of_it()
     {
         Privileged.Require();
