@@ -75,6 +75,7 @@ public sealed class NftablesTrafficRules : ITrafficRules
             if (_options.CleanUpOtherMode)
             {
                 await IptablesNftLeftovers.RemoveAsync(client, _logger, cancellationToken).ConfigureAwait(false);
+                await Task.Run(() => RemoveLegacyLeftovers(_options, _logger), cancellationToken).ConfigureAwait(false);
             }
 
             var warnings = new List<string>();
@@ -172,6 +173,25 @@ public sealed class NftablesTrafficRules : ITrafficRules
             }
             catch (NetlinkException ex) when (ex.IsNotFound)
             {
+            }
+        }
+    }
+
+    /// <summary>flannel's iptables rules written with iptables-legacy (x_tables) are invisible to nf_tables: they need the legacy binaries.</summary>
+    private static void RemoveLegacyLeftovers(TrafficRulesOptions options, ILogger logger)
+    {
+        foreach (string family in new[] { "iptables", "ip6tables" })
+        {
+            if (IptablesTool.Find(family + "-legacy") is null)
+            {
+                Log.OtherModeCleanUpFailed(logger, family + "-legacy", $"{family}-legacy is not installed, so flannel's legacy (x_tables) chains, if any, cannot be seen or removed");
+                continue;
+            }
+
+            // iptables-legacy-save lists only tables that exist; asking for a rule would create the table.
+            if (IptablesTool.Detect(family, options.NetlinkOptions.NetworkNamespace, "legacy") is { } tool && tool.SaveOutput().Contains("FLANNEL-", StringComparison.Ordinal))
+            {
+                IptablesTrafficRules.RemoveAll(tool, logger);
             }
         }
     }
