@@ -5,7 +5,7 @@ using Overlay.Netlink;
 namespace Overlay.Hosting;
 
 /// <summary>
-/// flannel's rule lists (spec control-plane §5.2, §5.3) for given networks: the names, comments and
+/// flannel's rule lists for given networks: the names, comments and
 /// rules a flanneld node installs, so that a node moving from flanneld to Overlay (or back) replaces
 /// the rules instead of doubling them. The traffic-rules implementations install these lists; they
 /// are public so that a third-party agent or a test can compare.
@@ -85,11 +85,11 @@ public static class FlannelTrafficRules
         ];
     }
 
-    /// <summary>nftables masquerade rules (§5.3, six rules).</summary>
+    /// <summary>nftables masquerade rules (six rules).</summary>
     /// <param name="cluster">The network.</param>
     /// <param name="pod">The node's subnet of that family.</param>
     /// <param name="fullyRandom">Masquerade with <c>fully-random</c>.</param>
-    /// <param name="ruleSet">flannel's rules or the corrected ones (Q16).</param>
+    /// <param name="ruleSet">flannel's rules or the corrected ones.</param>
     /// <returns>The rules in order.</returns>
     public static IReadOnlyList<NftRule> NftMasqueradeRules(IPNetwork cluster, IPNetwork pod, bool fullyRandom, MasqueradeRuleSet ruleSet = MasqueradeRuleSet.FlannelIdentical)
     {
@@ -116,7 +116,7 @@ public static class FlannelTrafficRules
         ];
     }
 
-    /// <summary>iptables masquerade rules (§5.2): the jump from <c>POSTROUTING</c> and six rules of <c>FLANNEL-POSTRTG</c>, as argument lists.</summary>
+    /// <summary>iptables masquerade rules: the jump from <c>POSTROUTING</c> and six rules of <c>FLANNEL-POSTRTG</c>, as argument lists.</summary>
     /// <param name="cluster">The network.</param>
     /// <param name="pod">The node's subnet of that family.</param>
     /// <param name="randomFully">Add <c>--random-fully</c> to MASQUERADE.</param>
@@ -140,7 +140,7 @@ public static class FlannelTrafficRules
         ];
     }
 
-    /// <summary>iptables forward rules (§5.2): the jump from <c>FORWARD</c> and two ACCEPT rules of <c>FLANNEL-FWD</c>.</summary>
+    /// <summary>iptables forward rules: the jump from <c>FORWARD</c> and two ACCEPT rules of <c>FLANNEL-FWD</c>.</summary>
     /// <param name="cluster">The network.</param>
     /// <returns>The rules in order (table filter).</returns>
     public static IReadOnlyList<IptablesRule> IptablesForwardRules(IPNetwork cluster)

@@ -1,7 +1,7 @@
 namespace Overlay.Hosting;
 
 /// <summary>
-/// flannel's traffic rules for one node (spec control-plane §5): masquerading of pod traffic leaving
+/// flannel's traffic rules for one node: masquerading of pod traffic leaving
 /// the overlay and accepting forwarded overlay traffic, per address family. Create one with
 /// <see cref="TrafficRules.Create"/>; the agent uses it for <see cref="OverlayAgentOptions.IPMasq"/>
 /// and <see cref="OverlayAgentOptions.IPTablesForwardRules"/>, a third-party agent may call it itself.

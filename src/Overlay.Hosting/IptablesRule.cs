@@ -9,7 +9,7 @@ namespace Overlay.Hosting;
 public sealed record IptablesRule(string Table, string Chain, IReadOnlyList<string> Arguments)
 {
     /// <summary>The specification as a restore line: arguments joined by single spaces, the argument after
-    /// <c>--comment</c> in double quotes (flannel's format, spec §5.2).</summary>
+    /// <c>--comment</c> in double quotes (flannel's format).</summary>
     /// <returns>The text after <c>-A CHAIN </c>.</returns>
     public string ToRestoreSpec()
     {

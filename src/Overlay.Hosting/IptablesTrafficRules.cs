@@ -9,11 +9,11 @@ using Overlay.Subnets;
 namespace Overlay.Hosting;
 
 /// <summary>
-/// flannel's iptables mode (spec control-plane §5.2) for hosts that need it (for example a FORWARD
+/// flannel's iptables mode for hosts that need it (for example a FORWARD
 /// policy of DROP set by Docker in iptables, which an nftables accept does not override). Rules are
 /// written with <c>iptables-restore --noflush</c> / <c>ip6tables-restore --noflush</c> in flannel's
-/// payload format (delete-then-append, so the jump rules end up last, quirk Q24 copied for golden
-/// compatibility), checked every <see cref="TrafficRulesOptions.IptablesResyncInterval"/> and
+/// payload format (delete-then-append, so the jump rules end up last, as flanneld's, so that listings
+/// match), checked every <see cref="TrafficRulesOptions.IptablesResyncInterval"/> and
 /// re-bootstrapped when one is missing. The variant (legacy or nft) is detected as Kubernetes'
 /// iptables wrapper does. Previous networks/subnets from subnet.env are cleaned as flannel does.
 /// </summary>
@@ -47,7 +47,7 @@ public sealed class IptablesTrafficRules : ITrafficRules
     /// <summary>The number of times the resync found a missing rule and re-bootstrapped.</summary>
     public int RepairCount { get; private set; }
 
-    /// <summary>Builds flannel's restore payload (§5.2 step 3) for rules of which <paramref name="existing"/> already exist.</summary>
+    /// <summary>Builds flannel's restore payload for rules of which <paramref name="existing"/> already exist.</summary>
     /// <param name="rules">The rules in order.</param>
     /// <param name="existing">Whether each rule exists.</param>
     /// <returns>The payload: per table a <c>*table</c> line, the rule lines, <c>COMMIT</c>.</returns>
@@ -180,7 +180,7 @@ public sealed class IptablesTrafficRules : ITrafficRules
         _gate.Dispose();
     }
 
-    /// <summary>Removes flannel's iptables rules and chains of one family (jumps first, then the chains, each in its right table — Q17 fixed).</summary>
+    /// <summary>Removes flannel's iptables rules and chains of one family (jumps first, then the chains, each in its own table, unlike flanneld's clean-up).</summary>
     internal static int RemoveAll(IptablesTool tool, ILogger logger)
     {
         int removed = 0;

@@ -1,6 +1,6 @@
 namespace Overlay.Hosting;
 
-/// <summary>Which masquerade rules the nftables mode installs (spec control-plane §5.3 and quirk Q16).</summary>
+/// <summary>Which masquerade rules the nftables mode installs .</summary>
 public enum MasqueradeRuleSet
 {
     /// <summary>

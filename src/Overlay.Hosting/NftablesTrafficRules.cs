@@ -8,12 +8,13 @@ using Overlay.Netlink;
 namespace Overlay.Hosting;
 
 /// <summary>
-/// flannel's nftables mode (spec control-plane §5.3) over nf_tables netlink — no <c>nft</c> process:
+/// flannel's nftables mode over nf_tables netlink — no <c>nft</c> process:
 /// tables <c>ip flannel-ipv4</c> / <c>ip6 flannel-ipv6</c>, base chains <c>forward</c> and
 /// <c>postrtg</c>, one transaction (add table, add chain, flush chain, add rules) per family and rule
 /// set. Unlike flanneld, which writes the rules once, the rules are repaired when an nf_tables
 /// notification shows that they changed (a rule, a chain or the whole table deleted or altered);
-/// there is no polling loop. The families follow the enable flags (quirk Q15 fixed).
+/// there is no polling loop. A family gets rules when it is enabled in the configuration (flanneld
+/// looks only at whether the family's network is set).
 /// </summary>
 public sealed class NftablesTrafficRules : ITrafficRules
 {
@@ -217,7 +218,7 @@ public sealed class NftablesTrafficRules : ITrafficRules
         return sets;
     }
 
-    /// <summary>The families with rules: enabled in the configuration and with a network (Q15: the enable flags decide, not the network alone).</summary>
+    /// <summary>The families with rules: enabled in the configuration and with a network (the enable flags decide, not the network alone).</summary>
     internal static void NetworkConfigFamilies(TrafficRulesRequest request, out (IPNetwork Cluster, IPNetwork? Pod)? v4, out (IPNetwork Cluster, IPNetwork? Pod)? v6)
     {
         v4 = request.Config.EnableIPv4 && request.Config.Network is { } n4 ? (n4, request.Lease.Subnet) : null;
