@@ -262,9 +262,31 @@ public sealed class NftablesTrafficRules : ITrafficRules
         }
 
         CancellationToken token = _stop.Token;
-        IAsyncEnumerable<NetlinkNotification> notifications = NotificationSource is { } source ? source(client, token) : client.NftWatchAsync(token);
-        _watch = Task.Run(() => WatchAsync(client, notifications, token), CancellationToken.None);
+        IAsyncEnumerable<NetlinkNotification> notifications = Subscribe(client, token);
+        _watch = Task.Run(
+            async () =>
+            {
+                while (true)
+                {
+                    try
+                    {
+                        await WatchAsync(client, notifications, token).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (Exception ex) when (ex is NetlinkException or NetlinkProtocolException or IOException)
+                    {
+                        // A broken subscription: subscribe again, then check everything (changes may have been missed).
+                        Log.TrafficRulesRepairFailed(_logger, "notification stream", ex);
+                        notifications = Subscribe(client, token);
+                        await RepairAsync(client, token).ConfigureAwait(false);
+                    }
+                }
+            },
+            CancellationToken.None);
     }
+
+    private IAsyncEnumerable<NetlinkNotification> Subscribe(NetlinkClient client, CancellationToken token) =>
+        NotificationSource is { } source ? source(client, token) : client.NftWatchAsync(token);
 
     private async Task WatchAsync(NetlinkClient client, IAsyncEnumerable<NetlinkNotification> notifications, CancellationToken cancellationToken)
     {

@@ -285,7 +285,7 @@ internal static class NftablesCodec
                     name = a.GetString();
                     break;
                 case TableHandle:
-                    handle = BinaryPrimitives.ReadUInt64BigEndian(a.Value);
+                    handle = ReadBe64(a);
                     break;
                 case TableUserData:
                     comment = ReadComment(a.Value);
@@ -319,7 +319,7 @@ internal static class NftablesCodec
                     name = a.GetString();
                     break;
                 case ChainHandle:
-                    handle = BinaryPrimitives.ReadUInt64BigEndian(a.Value);
+                    handle = ReadBe64(a);
                     break;
                 case ChainType:
                     type = a.GetString();
@@ -371,7 +371,7 @@ internal static class NftablesCodec
                     chain = a.GetString();
                     break;
                 case RuleHandle:
-                    handle = BinaryPrimitives.ReadUInt64BigEndian(a.Value);
+                    handle = ReadBe64(a);
                     break;
                 case RuleExpressions:
                     NetlinkAttributeReader list = a.GetNested();
@@ -449,7 +449,7 @@ internal static class NftablesCodec
             }
             else if (a.Type < u.Length && a.Value.Length == 8)
             {
-                u[a.Type] = (uint)Math.Min(uint.MaxValue, BinaryPrimitives.ReadUInt64BigEndian(a.Value));
+                u[a.Type] = (uint)Math.Min(uint.MaxValue, ReadBe64(a));
             }
 
             if (a.IsNestedFlagSet || (name == "cmp" && a.Type == 3) || (name == "bitwise" && a.Type is 4 or 5) || (name == "immediate" && a.Type == 2))
@@ -497,14 +497,26 @@ internal static class NftablesCodec
         {
             "payload" when u[5] == 0 => new NftPayloadExpression((NftPayloadBase)u[2], u[3], u[4], u[1]),
             "meta" => new NftMetaExpression((NftMetaKey)u[2], u[1]),
-            "cmp" when value3 is not null => new NftCmpExpression((NftCmpOperator)u[2], value3, u[1]),
-            "bitwise" when value4 is not null && value5 is not null && u[6] == 0 => new NftBitwiseExpression(value4, value5, u[1], u[2]),
+            "cmp" when ValidData(value3) => new NftCmpExpression((NftCmpOperator)u[2], value3!, u[1]),
+            "bitwise" when ValidData(value4) && value5?.Length == value4!.Length && u[6] == 0 => new NftBitwiseExpression(value4, value5!, u[1], u[2]),
             "immediate" when verdict is { } v && u[1] == 0 => new NftImmediateExpression(v, verdictChain),
             "masq" => new NftMasqueradeExpression((u[1] & NftMasqueradeExpression.RandomFullyFlag) != 0),
             "counter" => new NftCounterExpression(u[2], u[1]),
             _ => new NftUnknownExpression(name.Length == 0 ? "?" : name, data),
         };
     }
+
+    private static ulong ReadBe64(NetlinkAttribute attribute)
+    {
+        if (attribute.Value.Length != 8)
+        {
+            ThrowHelper.ThrowProtocol($"nf_tables attribute {attribute.Type}: expected 8 bytes, got {attribute.Value.Length}.");
+        }
+
+        return BinaryPrimitives.ReadUInt64BigEndian(attribute.Value);
+    }
+
+    private static bool ValidData(byte[]? value) => value is { Length: > 0 and <= 16 };
 
     private static void WriteGenMsg(ref NetlinkMessageWriter writer, byte family, ushort resourceId)
     {
