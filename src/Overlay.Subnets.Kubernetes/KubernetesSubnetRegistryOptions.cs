@@ -115,9 +115,10 @@ public sealed class KubernetesSubnetRegistryOptions
     /// invalid setting is reported.</exception>
     public void Validate()
     {
-        if (GetFailures().FirstOrDefault() is { } failure)
+        var failures = GetFailures();
+        if (failures.Count > 0)
         {
-            throw new ArgumentException(failure.Message, failure.Option);
+            throw new ArgumentException(failures[0].Message, failures[0].Option);
         }
     }
 
