@@ -168,7 +168,7 @@ public sealed class PeerTests : KubeTestBase
         Assert.Equal(1, Server.RequestCount("list", "nodes"));
         TestContext.Current.SendDiagnosticMessage(
             $"1000 nodes: listed and converted in {listed.TotalMilliseconds:F0} ms; 1000 MODIFIED events through the watch in {watched.TotalMilliseconds:F0} ms; managed heap +{(memoryAfter - memoryBefore) / 1024} KiB for the cache");
-        Console.WriteLine($"[kube-scale] listed={listed.TotalMilliseconds:F0}ms watched={watched.TotalMilliseconds:F0}ms heapDelta={(memoryAfter - memoryBefore) / 1024}KiB");
+        TestContext.Current.TestOutputHelper?.WriteLine($"[kube-scale] listed={listed.TotalMilliseconds:F0}ms watched={watched.TotalMilliseconds:F0}ms heapDelta={(memoryAfter - memoryBefore) / 1024}KiB");
     }
 
     [Fact]
