@@ -10,6 +10,7 @@ using Overlay.Lab;
 using Overlay.Netlink;
 using Overlay.Subnets;
 using Overlay.Subnets.Etcd;
+using Overlay.Subnets.Kubernetes;
 
 namespace Overlay.Agent;
 
@@ -26,7 +27,7 @@ internal static class DemoCommand
     public const int ExitPrerequisite = 2;
     public const int HealthzPort = 8081;
 
-    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose, string? EtcdEndpoints = null, string EtcdPrefix = EtcdSubnetRegistryOptions.DefaultPrefix);
+    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose, string? EtcdEndpoints = null, string EtcdPrefix = EtcdSubnetRegistryOptions.DefaultPrefix, bool Kube = false);
 
     public static Command Create()
     {
@@ -38,13 +39,14 @@ internal static class DemoCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Show the agents' logs (on stderr)." };
         var etcdEndpoints = new Option<string?>("--etcd-endpoints") { Description = "Comma-separated etcd endpoints: the nodes keep their leases there (an existing <prefix>/config wins; the leases stay after exit)." };
         var etcdPrefix = new Option<string>("--etcd-prefix") { Description = "etcd prefix with --etcd-endpoints.", DefaultValueFactory = _ => EtcdSubnetRegistryOptions.DefaultPrefix };
+        var kube = new Option<bool>("--kube") { Description = "Use the Kubernetes subnet manager: an API server stand-in on 127.0.0.1 holds one node object per lab node (with its podCIDR), each agent has its own registry for its node and learns its peers from the node annotations." };
         var command = new Command("demo", "Build a lab of network namespaces, run one agent per node, and check that every node reaches every other node's pods.")
         {
-            backend, nodes, ipv6, keep, hold, verbose, etcdEndpoints, etcdPrefix,
+            backend, nodes, ipv6, keep, hold, verbose, etcdEndpoints, etcdPrefix, kube,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             new Settings(parse.GetValue(backend)!, parse.GetValue(nodes), parse.GetValue(ipv6), parse.GetValue(keep), parse.GetValue(hold), parse.GetValue(verbose),
-                parse.GetValue(etcdEndpoints), parse.GetValue(etcdPrefix)!),
+                parse.GetValue(etcdEndpoints), parse.GetValue(etcdPrefix)!, parse.GetValue(kube)),
             cancellationToken));
         return command;
     }
@@ -141,11 +143,32 @@ internal static class DemoCommand
 
         using IDisposable registryLifetime = etcd is null ? new InMemorySubnetRegistry(config, loggerFactory: loggerFactory) : etcd;
         ISubnetRegistry registry = (ISubnetRegistry)registryLifetime;
+        await using KubernetesApiDouble? apiServer = settings.Kube ? KubernetesApiDouble.Start() : null;
+        var kubeRegistries = new List<KubernetesSubnetRegistry>();
+        Func<LabNode, ISubnetRegistry> registryFor = _ => registry;
+        if (apiServer is not null)
+        {
+            foreach (LabNode node in lab.Nodes)
+            {
+                // As the node IPAM controller would: one /24 (and /64) of the cluster network per node.
+                string[] cidrs = settings.IPv6 ? [$"198.19.{node.Host}.0/24", $"2001:db8:19:{node.Host:x}::/64"] : [$"198.19.{node.Host}.0/24"];
+                apiServer.AddNode(node.Name, cidrs, new Dictionary<string, string> { ["node.alpha.kubernetes.io/ttl"] = "0" });
+            }
+
+            Console.WriteLine($"      Kubernetes API server stand-in at {apiServer.Url}: {lab.Nodes.Count} node objects with their podCIDRs; try: kubectl --kubeconfig {apiServer.WriteKubeconfig(Path.Combine(Path.GetTempPath(), lab.Prefix + "-kubeconfig"))} get nodes -o json");
+            registryFor = node =>
+            {
+                var kubeRegistry = new KubernetesSubnetRegistry(new KubernetesSubnetRegistryOptions { NodeName = node.Name, ApiUrl = apiServer.Url.ToString(), NetworkConfig = config }, loggerFactory);
+                kubeRegistries.Add(kubeRegistry);
+                return kubeRegistry;
+            };
+        }
+
         var agents = new List<(LabNode Node, OverlayAgent Agent)>();
         int exitCode = ExitFailed;
         try
         {
-            exitCode = await RunAgentsAsync(settings, backend, backends, loggerFactory, lab, registry, config, stateDirectory, agents, cancellationToken);
+            exitCode = await RunAgentsAsync(settings, backend, backends, loggerFactory, lab, registryFor, config, stateDirectory, agents, cancellationToken);
             if (settings.Hold && exitCode == 0)
             {
                 PrintHold(settings, lab, stateDirectory, agents);
@@ -172,6 +195,16 @@ internal static class DemoCommand
             foreach ((_, OverlayAgent agent) in agents)
             {
                 await agent.DisposeAsync();
+            }
+
+            foreach (KubernetesSubnetRegistry kubeRegistry in kubeRegistries)
+            {
+                await kubeRegistry.DisposeAsync();
+            }
+
+            if (apiServer is not null)
+            {
+                File.Delete(Path.Combine(Path.GetTempPath(), lab.Prefix + "-kubeconfig"));
             }
 
             await lab.DisposeAsync();
@@ -211,10 +244,10 @@ internal static class DemoCommand
     }
 
     private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory,
-        NamespaceLab lab, ISubnetRegistry registry, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
+        NamespaceLab lab, Func<LabNode, ISubnetRegistry> registryFor, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
     {
-
-        string shared = registry is EtcdSubnetRegistry etcd ? $"one etcd registry (prefix {etcd.Prefix})" : "one in-memory registry";
+        string shared = settings.Kube ? "the Kubernetes subnet manager (one registry per node, its own node object)"
+            : registryFor(lab.Nodes[0]) is EtcdSubnetRegistry etcd ? $"one etcd registry (prefix {etcd.Prefix})" : "one in-memory registry";
         Console.WriteLine($"[2/5] Starting {lab.Nodes.Count} agents in this process, one per node, sharing {shared} (net-conf: {config.ToJson()})");
         foreach (LabNode node in lab.Nodes)
         {
@@ -224,7 +257,7 @@ internal static class DemoCommand
             OverlayAgent agent;
             try
             {
-                agent = await node.StartOverlayAgentAsync(registry, backends, options, loggerFactory, cancellationToken);
+                agent = await node.StartOverlayAgentAsync(registryFor(node), backends, options, loggerFactory, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
