@@ -130,7 +130,8 @@ public sealed partial class CloudRouteNetwork : IOverlayNetwork
     /// the lease (<c>PublicIP</c> = ExtAddr, <c>BackendType</c> empty, as flannel's cloud backends write it).
     /// </summary>
     /// <param name="registration">The registration.</param>
-    /// <param name="provider">The provider.</param>
+    /// <param name="provider">The provider. The network owns it: a provider that is <see cref="IAsyncDisposable"/> or
+    /// <see cref="IDisposable"/> is disposed with the network, or here when registration fails.</param>
     /// <param name="options">The engine's options (validated here).</param>
     /// <param name="cancellationToken">Cancels the registration.</param>
     /// <returns>The network; the caller owns it.</returns>
@@ -141,6 +142,31 @@ public sealed partial class CloudRouteNetwork : IOverlayNetwork
         ArgumentNullException.ThrowIfNull(registration);
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            return await RegisterCoreAsync(registration, provider, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DisposeProviderAsync(provider).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async ValueTask DisposeProviderAsync(ICloudRouteProvider provider)
+    {
+        if (provider is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+        }
+        else if (provider is IDisposable disposable)
+        {
+            disposable.Dispose();
+        }
+    }
+
+    private static async ValueTask<CloudRouteNetwork> RegisterCoreAsync(NetworkRegistration registration, ICloudRouteProvider provider, CloudRouteOptions options, CancellationToken cancellationToken)
+    {
         registration.Validate();
         options.Validate();
         string type = provider.Type;
@@ -542,7 +568,7 @@ public sealed partial class CloudRouteNetwork : IOverlayNetwork
         }
     }
 
-    /// <summary>Stops the network; deletes this node's routes only when <see cref="CloudRouteOptions.RemoveRoutesOnShutdown"/> says so.</summary>
+    /// <summary>Stops the network; deletes this node's routes only when <see cref="CloudRouteOptions.RemoveRoutesOnShutdown"/> says so; disposes the provider.</summary>
     /// <returns>A task.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -578,6 +604,7 @@ public sealed partial class CloudRouteNetwork : IOverlayNetwork
         {
             _meter.Dispose();
             _reconcileGate.Dispose();
+            await DisposeProviderAsync(_provider).ConfigureAwait(false);
         }
     }
 }
