@@ -5,10 +5,10 @@ using Overlay.Backends.CloudRoutes;
 namespace Overlay.Backends.AwsVpc.Internal;
 
 /// <summary>Gives the EC2 client an HttpClient of ours: the lab connect guard when asked for, no proxy, our timeouts.</summary>
-internal sealed class GuardedHttpClientFactory(bool restrict, TimeSpan connectTimeout) : HttpClientFactory
+internal sealed class GuardedHttpClientFactory(bool restrict, TimeSpan requestTimeout) : HttpClientFactory
 {
     public override HttpClient CreateHttpClient(IClientConfig clientConfig) =>
-        new(LabConnectGuard.CreateHandler(restrict, connectTimeout), disposeHandler: true);
+        new(LabConnectGuard.CreateHandler(restrict, requestTimeout), disposeHandler: true) { Timeout = requestTimeout }; // the SDK's Timeout does not reach a client of ours
 
     public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
 

@@ -19,5 +19,5 @@ public sealed record Ec2Call(string Action, ImmutableDictionary<string, string> 
     public string? this[string name] => Parameters.TryGetValue(name, out string? value) ? value : null;
 
     /// <inheritdoc />
-    public override string ToString() => $"{Arrival.TotalMilliseconds:F1} ms {Action} {string.Join(' ', Parameters.Where(p => p.Key is "RouteTableId" or "DestinationCidrBlock" or "NetworkInterfaceId").Select(p => p.Value))} -> {Outcome}";
+    public override string ToString() => $"{Arrival.TotalMilliseconds:F1} ms {Action} {string.Join(' ', Parameters.Where(p => p.Key.StartsWith("RouteTableId", StringComparison.Ordinal) || p.Key.StartsWith("InstanceId", StringComparison.Ordinal) || p.Key.StartsWith("Filter", StringComparison.Ordinal) || p.Key is "DestinationCidrBlock" or "NetworkInterfaceId").OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value))} -> {Outcome}";
 }

@@ -239,6 +239,8 @@ public sealed class Ec2Double : IAsyncDisposable
                 "RequestLimitExceeded" => "Request limit exceeded.",
                 "RouteLimitExceeded" => "The maximum number of routes has been reached.",
                 "UnauthorizedOperation" => "You are not authorized to perform this operation.",
+                "AuthFailure" => "AWS was not able to validate the provided access credentials.",
+                "MissingAuthenticationToken" => "Request is missing Authentication Token.",
                 _ => outcome,
             });
         }
