@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Overlay.Backends;
+using Overlay.Backends.AwsVpc;
 using Overlay.Hosting;
 using Overlay.Lab;
 using Overlay.Netlink;
@@ -90,12 +91,15 @@ internal static class DemoCommand
     private static async Task<int> RunLabAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         string family = settings.IPv6 ? "dual stack (IPv4 + IPv6)" : "IPv4";
+        bool aws = string.Equals(backend.Type, AwsVpcBackendConfig.TypeName, StringComparison.OrdinalIgnoreCase);
         Console.WriteLine($"Overlay demo: backend {backend.Type}, {settings.Nodes} nodes, {family}");
         Console.WriteLine($"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
         NamespaceLab lab;
         try
         {
-            lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep }, cancellationToken);
+            lab = await NamespaceLab.CreateAsync(
+                aws ? AwsVpcDemo.LabOptions(settings.Nodes, settings.IPv6, settings.Keep) : new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep },
+                cancellationToken);
         }
         catch (IOException ex) // NetlinkException included
         {
@@ -139,13 +143,18 @@ internal static class DemoCommand
             }
         }
 
+        // aws-vpc: an EC2 double, an IMDS double per node, and the lab's router forwarding by the double's route table.
+        await using AwsVpcDemo? awsDemo = aws ? new AwsVpcDemo() : null;
+        awsDemo?.Start(lab, config.Network!.Value);
+        Func<LabNode, BackendRegistry> backendsFor = awsDemo is null ? _ => backends : awsDemo.BackendsFor;
         using IDisposable registryLifetime = etcd is null ? new InMemorySubnetRegistry(config, loggerFactory: loggerFactory) : etcd;
         ISubnetRegistry registry = (ISubnetRegistry)registryLifetime;
         var agents = new List<(LabNode Node, OverlayAgent Agent)>();
         int exitCode = ExitFailed;
         try
         {
-            exitCode = await RunAgentsAsync(settings, backend, backends, loggerFactory, lab, registry, config, stateDirectory, agents, cancellationToken);
+            exitCode = await RunAgentsAsync(settings, backend, backendsFor, loggerFactory, lab, registry, config, stateDirectory, agents, cancellationToken);
+            awsDemo?.PrintSummary();
             if (settings.Hold && exitCode == 0)
             {
                 PrintHold(settings, lab, stateDirectory, agents);
@@ -210,7 +219,7 @@ internal static class DemoCommand
         return exitCode;
     }
 
-    private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory,
+    private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, Func<LabNode, BackendRegistry> backendsFor, ILoggerFactory loggerFactory,
         NamespaceLab lab, ISubnetRegistry registry, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
     {
 
@@ -224,7 +233,7 @@ internal static class DemoCommand
             OverlayAgent agent;
             try
             {
-                agent = await node.StartOverlayAgentAsync(registry, backends, options, loggerFactory, cancellationToken);
+                agent = await node.StartOverlayAgentAsync(registry, backendsFor(node), options, loggerFactory, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -292,7 +301,7 @@ internal static class DemoCommand
         DateTime deadline = DateTime.UtcNow.AddSeconds(30); // a hang guard, not a timing expectation
         while (true)
         {
-            bool all = agents.All(a => a.Agent.Network is { } n && n.Peers.Count == agents.Count - 1 && n.Peers.All(p => p.LastError is null));
+            bool all = agents.All(a => a.Agent.Network is { } n && n.Peers.Count == agents.Count - 1 && n.Peers.All(p => p.IsHealthy));
             if (all)
             {
                 return true;
