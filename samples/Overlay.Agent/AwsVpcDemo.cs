@@ -20,6 +20,7 @@ internal sealed class AwsVpcDemo : IAsyncDisposable
     public const string RouteTable = "rtb-1";
     private readonly List<InstanceMetadataDouble> _metadata = [];
     private Ec2VpcRouter? _router;
+    private bool _disposed;
 
     public Ec2Double Ec2 { get; } = new("eu-west-1");
 
@@ -63,6 +64,12 @@ internal sealed class AwsVpcDemo : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (_router is not null)
         {
             await _router.DisposeAsync();

@@ -93,7 +93,9 @@ internal static class DemoCommand
         string family = settings.IPv6 ? "dual stack (IPv4 + IPv6)" : "IPv4";
         bool aws = string.Equals(backend.Type, AwsVpcBackendConfig.TypeName, StringComparison.OrdinalIgnoreCase);
         Console.WriteLine($"Overlay demo: backend {backend.Type}, {settings.Nodes} nodes, {family}");
-        Console.WriteLine($"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
+        Console.WriteLine(aws
+            ? $"[1/5] Building the lab: {settings.Nodes} network namespaces on two segments (198.18.1.0/24, 198.18.2.0/24) behind a router namespace that plays the VPC router"
+            : $"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
         NamespaceLab lab;
         try
         {
@@ -181,6 +183,11 @@ internal static class DemoCommand
             foreach ((_, OverlayAgent agent) in agents)
             {
                 await agent.DisposeAsync();
+            }
+
+            if (awsDemo is not null)
+            {
+                await awsDemo.DisposeAsync(); // the router loop and the doubles stop before the namespaces go
             }
 
             await lab.DisposeAsync();

@@ -46,7 +46,7 @@ public sealed partial class CloudRouteNetwork : IOverlayNetwork
     private readonly Meter _meter;
     private readonly CallContext _context;
     private readonly Counter<long> _reconcileCounter;
-    private readonly ConcurrentDictionary<string, int> _learnedLimits = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int Limit, DateTimeOffset Until)> _learnedLimits = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _reconcileGate = new(1, 1);
@@ -387,7 +387,8 @@ public sealed partial class CloudRouteNetwork : IOverlayNetwork
                 catch (CloudRouteException ex) when (ex.Error.Kind == CloudRouteErrorKind.QuotaExceeded)
                 {
                     int learned = ex.Error.Limit ?? routes.Count;
-                    _learnedLimits[table] = learned;
+                    // Forgotten after ten periods, so that a raised quota is found by one create attempt then.
+                    _learnedLimits[table] = (learned, _time.GetUtcNow() + (_options.ReconcileInterval * 10));
                     Log.RouteTableFull(_logger, table, routes.Count, learned, ex.Error.Message);
                     full = true;
                 }
@@ -437,7 +438,8 @@ public sealed partial class CloudRouteNetwork : IOverlayNetwork
         return (new CloudRouteTableStatus(table, routes.Count, LimitOf(table), present), full);
     }
 
-    private int? LimitOf(string table) => _learnedLimits.TryGetValue(table, out int learned) ? learned : _options.RouteLimit;
+    private int? LimitOf(string table) =>
+        _learnedLimits.TryGetValue(table, out (int Limit, DateTimeOffset Until) learned) && _time.GetUtcNow() < learned.Until ? learned.Limit : _options.RouteLimit;
 
     private static bool Inside(IPNetwork network, IPNetwork destination) =>
         destination.PrefixLength >= network.PrefixLength && network.Contains(destination.BaseAddress);
