@@ -28,8 +28,9 @@ public sealed class AwsVpcBackendOptions
     public string? InstanceId { get; set; }
 
     /// <summary>The access key id; with <see cref="SecretAccessKey"/> (and optionally <see cref="SessionToken"/>) these
-    /// credentials are used and the SDK's credential chain is not consulted. Null: the SDK's default chain
-    /// (environment, shared files, instance role) — never in tests.</summary>
+    /// credentials are used. Null: the instance role's credentials, read through instance metadata at
+    /// <see cref="MetadataEndpoint"/> (IMDSv2) and refreshed before they expire — or the SDK's default chain with
+    /// <see cref="UseSdkCredentialChain"/>.</summary>
     public string? AccessKeyId { get; set; }
 
     /// <summary>The secret access key (never logged).</summary>
@@ -37,6 +38,11 @@ public sealed class AwsVpcBackendOptions
 
     /// <summary>The session token of temporary credentials (never logged).</summary>
     public string? SessionToken { get; set; }
+
+    /// <summary>Without static keys, use the SDK's default credential chain (environment, shared files, SSO, its own
+    /// instance-metadata lookup at the real address) instead of the instance role through <see cref="MetadataEndpoint"/>.
+    /// Default false; never in tests and demos.</summary>
+    public bool UseSdkCredentialChain { get; set; }
 
     /// <summary>Allow IMDSv1 (plain GET without a token) when the token request fails. Default false: IMDSv2 only,
     /// which every instance supports and many require.</summary>
@@ -76,6 +82,11 @@ public sealed class AwsVpcBackendOptions
             throw new ArgumentException("AccessKeyId and SecretAccessKey must be set together.", AccessKeyId is null ? nameof(AccessKeyId) : nameof(SecretAccessKey));
         }
 
+        if (UseSdkCredentialChain && AccessKeyId is not null)
+        {
+            throw new ArgumentException("UseSdkCredentialChain and static keys (AccessKeyId) exclude each other.", nameof(UseSdkCredentialChain));
+        }
+
         if (SessionToken is not null && AccessKeyId is null)
         {
             throw new ArgumentException("SessionToken needs AccessKeyId and SecretAccessKey.", nameof(SessionToken));
@@ -96,5 +107,5 @@ public sealed class AwsVpcBackendOptions
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"Ec2Endpoint={Ec2Endpoint?.ToString() ?? "(region default)"}, MetadataEndpoint={MetadataEndpoint}, Region={Region ?? "(metadata)"}, Credentials={(AccessKeyId is null ? "SDK chain" : "static")}, AllowImdsV1={AllowImdsV1}, RestrictConnectionsToLab={RestrictConnectionsToLab}";
+        $"Ec2Endpoint={Ec2Endpoint?.ToString() ?? "(region default)"}, MetadataEndpoint={MetadataEndpoint}, Region={Region ?? "(metadata)"}, Credentials={(AccessKeyId is not null ? "static" : UseSdkCredentialChain ? "SDK chain" : "instance role via MetadataEndpoint")}, AllowImdsV1={AllowImdsV1}, RestrictConnectionsToLab={RestrictConnectionsToLab}";
 }

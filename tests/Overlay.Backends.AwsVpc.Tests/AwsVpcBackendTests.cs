@@ -207,6 +207,23 @@ public sealed class AwsVpcBackendTests
     }
 
     [Fact]
+    public async Task Without_static_keys_the_instance_roles_credentials_come_through_the_metadata_endpoint()
+    {
+        await using var lab = new AwsLab();
+        InstanceMetadataDouble metadata = lab.AddNode(11, sourceDestCheck: false);
+        metadata.SetRoleCredentials("overlay-node", lab.Ec2.AccessKeyId, lab.Ec2.SecretAccessKey, "session-token", DateTimeOffset.UtcNow.AddHours(6));
+        AwsVpcBackendOptions options = lab.Options(metadata);
+        options.AccessKeyId = null;
+        options.SecretAccessKey = null;
+
+        await using CloudRouteNetwork network = await lab.RegisterAsync(11, options, previous: "198.19.11.0/24", cancellationToken: Ct);
+        await network.ReconcileAsync(Ct);
+
+        Assert.Contains("GET /latest/meta-data/iam/security-credentials/overlay-node [token]", metadata.Requests);
+        Assert.Equal("CreateRoute", Assert.Single(lab.Ec2.WriteCalls).Action);
+    }
+
+    [Fact]
     public async Task A_RouteTableID_array_programs_every_table()
     {
         await using var lab = new AwsLab();

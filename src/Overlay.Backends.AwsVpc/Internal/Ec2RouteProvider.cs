@@ -147,7 +147,9 @@ internal sealed class Ec2RouteProvider : ICloudRouteProvider, IDisposable
             return new AmazonEC2Client(credentials, config);
         }
 
-        return new AmazonEC2Client(config); // the SDK's default credential chain
+        return _options.UseSdkCredentialChain
+            ? new AmazonEC2Client(config) // the SDK's default credential chain
+            : new AmazonEC2Client(new InstanceRoleCredentials(_metadata), config);
     }
 
     public void Dispose()

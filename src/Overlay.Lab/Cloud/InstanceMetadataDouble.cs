@@ -14,6 +14,7 @@ public sealed class InstanceMetadataDouble : IAsyncDisposable
     private readonly LabHttpServer _server;
     private readonly ConcurrentDictionary<string, bool> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _requests = new();
+    private (string Role, string Json)? _role;
 
     /// <summary>Starts the double.</summary>
     /// <param name="instanceId">The instance id it reports.</param>
@@ -41,6 +42,28 @@ public sealed class InstanceMetadataDouble : IAsyncDisposable
 
     /// <summary>Answer token PUTs with 403 (a service without IMDSv2). Default false.</summary>
     public bool RefuseTokens { get; set; }
+
+    /// <summary>Gives the instance an IAM role whose temporary credentials metadata serves
+    /// (<c>iam/security-credentials/</c> lists the role, <c>iam/security-credentials/ROLE</c> is the JSON document).</summary>
+    /// <param name="role">The role name.</param>
+    /// <param name="accessKeyId">The access key id.</param>
+    /// <param name="secretAccessKey">The secret.</param>
+    /// <param name="token">The session token.</param>
+    /// <param name="expiration">When they expire.</param>
+    public void SetRoleCredentials(string role, string accessKeyId, string secretAccessKey, string token, DateTimeOffset expiration)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(role);
+        _role = (role, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["Code"] = "Success",
+            ["LastUpdated"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+            ["Type"] = "AWS-HMAC",
+            ["AccessKeyId"] = accessKeyId,
+            ["SecretAccessKey"] = secretAccessKey,
+            ["Token"] = token,
+            ["Expiration"] = expiration.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+        }, CredentialsJsonContext.Default.DictionaryStringString));
+    }
 
     /// <summary>Every request as <c>METHOD path [token]</c>, in arrival order.</summary>
     public IReadOnlyList<string> Requests => [.. _requests];
@@ -82,6 +105,8 @@ public sealed class InstanceMetadataDouble : IAsyncDisposable
             "/latest/meta-data/instance-id" => InstanceId,
             "/latest/meta-data/placement/region" => Region,
             "/latest/meta-data/placement/availability-zone" => Region + "a",
+            "/latest/meta-data/iam/security-credentials/" when _role is { } r => r.Role,
+            _ when _role is { } r && request.Path == "/latest/meta-data/iam/security-credentials/" + r.Role => r.Json,
             _ => null,
         };
         return Task.FromResult(value is null ? LabHttpResponse.Text(404, "Not Found") : LabHttpResponse.Text(200, value));
@@ -94,3 +119,6 @@ public sealed class InstanceMetadataDouble : IAsyncDisposable
     /// <inheritdoc />
     public override string ToString() => $"IMDS double {InstanceId} at {Endpoint}";
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class CredentialsJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
