@@ -5,7 +5,7 @@ using Overlay.Backends.CloudRoutes;
 namespace Overlay.Backends.AwsVpc;
 
 /// <summary>
-/// flannel's aws-vpc backend (spec backends §11) on the shared cloud-route engine
+/// flannel's aws-vpc backend on the shared cloud-route engine
 /// (<see cref="CloudRouteNetwork"/>): the node's subnet is routed to the ENI that carries the external
 /// interface's address, in the configured route tables or the one of the node's subnet (else the VPC's
 /// main table). Unlike flannel: credentials and instance are checked before the lease, IMDSv2, the route

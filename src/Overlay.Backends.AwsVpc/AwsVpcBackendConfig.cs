@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Overlay.Backends.AwsVpc;
 
-/// <summary>The <c>Backend</c> object of net-conf.json when <c>Type</c> is <c>aws-vpc</c> (spec backends §11).</summary>
+/// <summary>The <c>Backend</c> object of net-conf.json when <c>Type</c> is <c>aws-vpc</c>.</summary>
 public sealed record AwsVpcBackendConfig
 {
     /// <summary>The type name.</summary>
