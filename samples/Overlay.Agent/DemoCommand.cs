@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Overlay.Backends;
+using Overlay.Backends.AwsVpc;
 using Overlay.Hosting;
 using Overlay.Lab;
 using Overlay.Netlink;
@@ -92,12 +93,17 @@ internal static class DemoCommand
     private static async Task<int> RunLabAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         string family = settings.IPv6 ? "dual stack (IPv4 + IPv6)" : "IPv4";
+        bool aws = string.Equals(backend.Type, AwsVpcBackendConfig.TypeName, StringComparison.OrdinalIgnoreCase);
         Console.WriteLine($"Overlay demo: backend {backend.Type}, {settings.Nodes} nodes, {family}");
-        Console.WriteLine($"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
+        Console.WriteLine(aws
+            ? $"[1/5] Building the lab: {settings.Nodes} network namespaces on two segments (198.18.1.0/24, 198.18.2.0/24) behind a router namespace that plays the VPC router"
+            : $"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
         NamespaceLab lab;
         try
         {
-            lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep }, cancellationToken);
+            lab = await NamespaceLab.CreateAsync(
+                aws ? AwsVpcDemo.LabOptions(settings.Nodes, settings.IPv6, settings.Keep) : new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep },
+                cancellationToken);
         }
         catch (IOException ex) // NetlinkException included
         {
@@ -141,6 +147,10 @@ internal static class DemoCommand
             }
         }
 
+        // aws-vpc: an EC2 double, an IMDS double per node, and the lab's router forwarding by the double's route table.
+        await using AwsVpcDemo? awsDemo = aws ? new AwsVpcDemo() : null;
+        awsDemo?.Start(lab, config.Network!.Value);
+        Func<LabNode, BackendRegistry> backendsFor = awsDemo is null ? _ => backends : awsDemo.BackendsFor;
         using IDisposable registryLifetime = etcd is null ? new InMemorySubnetRegistry(config, loggerFactory: loggerFactory) : etcd;
         ISubnetRegistry registry = (ISubnetRegistry)registryLifetime;
         await using KubernetesApiDouble? apiServer = settings.Kube ? KubernetesApiDouble.Start() : null;
@@ -168,7 +178,8 @@ internal static class DemoCommand
         int exitCode = ExitFailed;
         try
         {
-            exitCode = await RunAgentsAsync(settings, backend, backends, loggerFactory, lab, registryFor, config, stateDirectory, agents, cancellationToken);
+            exitCode = await RunAgentsAsync(settings, backend, backendsFor, loggerFactory, lab, registryFor, config, stateDirectory, agents, cancellationToken);
+            awsDemo?.PrintSummary();
             if (settings.Hold && exitCode == 0)
             {
                 PrintHold(settings, lab, stateDirectory, agents);
@@ -207,6 +218,11 @@ internal static class DemoCommand
                 File.Delete(Path.Combine(Path.GetTempPath(), lab.Prefix + "-kubeconfig"));
             }
 
+            if (awsDemo is not null)
+            {
+                await awsDemo.DisposeAsync(); // the router loop and the doubles stop before the namespaces go
+            }
+
             await lab.DisposeAsync();
             if (etcd is not null)
             {
@@ -243,7 +259,7 @@ internal static class DemoCommand
         return exitCode;
     }
 
-    private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory,
+    private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, Func<LabNode, BackendRegistry> backendsFor, ILoggerFactory loggerFactory,
         NamespaceLab lab, Func<LabNode, ISubnetRegistry> registryFor, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
     {
         string shared = settings.Kube ? "the Kubernetes subnet manager (one registry per node, its own node object)"
@@ -257,7 +273,7 @@ internal static class DemoCommand
             OverlayAgent agent;
             try
             {
-                agent = await node.StartOverlayAgentAsync(registryFor(node), backends, options, loggerFactory, cancellationToken);
+                agent = await node.StartOverlayAgentAsync(registryFor(node), backendsFor(node), options, loggerFactory, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -325,7 +341,7 @@ internal static class DemoCommand
         DateTime deadline = DateTime.UtcNow.AddSeconds(30); // a hang guard, not a timing expectation
         while (true)
         {
-            bool all = agents.All(a => a.Agent.Network is { } n && n.Peers.Count == agents.Count - 1 && n.Peers.All(p => p.LastError is null));
+            bool all = agents.All(a => a.Agent.Network is { } n && n.Peers.Count == agents.Count - 1 && n.Peers.All(p => p.IsHealthy));
             if (all)
             {
                 return true;
