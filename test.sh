@@ -26,6 +26,7 @@ prereqs=(
   "etcd:etcd-server"
   "etcdctl:etcd-client"
   "/usr/lib/ipsec/charon:strongswan-charon"
+  "kubectl:kubernetes-client"
 )
 missing=()
 for entry in "${prereqs[@]}"; do

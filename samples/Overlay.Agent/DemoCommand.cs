@@ -5,11 +5,13 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Overlay.Backends;
+using Overlay.Backends.AwsVpc;
 using Overlay.Hosting;
 using Overlay.Lab;
 using Overlay.Netlink;
 using Overlay.Subnets;
 using Overlay.Subnets.Etcd;
+using Overlay.Subnets.Kubernetes;
 
 namespace Overlay.Agent;
 
@@ -26,7 +28,7 @@ internal static class DemoCommand
     public const int ExitPrerequisite = 2;
     public const int HealthzPort = 8081;
 
-    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose, string? EtcdEndpoints = null, string EtcdPrefix = EtcdSubnetRegistryOptions.DefaultPrefix, bool IPMasq = false);
+    private sealed record Settings(string Backend, int Nodes, bool IPv6, bool Keep, bool Hold, bool Verbose, string? EtcdEndpoints = null, string EtcdPrefix = EtcdSubnetRegistryOptions.DefaultPrefix, bool IPMasq = false, bool Kube = false);
 
     public static Command Create()
     {
@@ -39,13 +41,14 @@ internal static class DemoCommand
         var etcdEndpoints = new Option<string?>("--etcd-endpoints") { Description = "Comma-separated etcd endpoints: the nodes keep their leases there (an existing <prefix>/config wins; the leases stay after exit)." };
         var etcdPrefix = new Option<string>("--etcd-prefix") { Description = "etcd prefix with --etcd-endpoints.", DefaultValueFactory = _ => EtcdSubnetRegistryOptions.DefaultPrefix };
         var ipMasq = new Option<bool>("--ip-masq") { Description = "Masquerade pod traffic leaving the overlay (flannel's nftables rules, EnableNFTables) and show what a host outside the overlay sees." };
+        var kube = new Option<bool>("--kube") { Description = "Use the Kubernetes subnet manager: an API server stand-in on 127.0.0.1 holds one node object per lab node (with its podCIDR), each agent has its own registry for its node and learns its peers from the node annotations." };
         var command = new Command("demo", "Build a lab of network namespaces, run one agent per node, and check that every node reaches every other node's pods.")
         {
-            backend, nodes, ipv6, keep, hold, verbose, etcdEndpoints, etcdPrefix, ipMasq,
+            backend, nodes, ipv6, keep, hold, verbose, etcdEndpoints, etcdPrefix, ipMasq, kube,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             new Settings(parse.GetValue(backend)!, parse.GetValue(nodes), parse.GetValue(ipv6), parse.GetValue(keep), parse.GetValue(hold), parse.GetValue(verbose),
-                parse.GetValue(etcdEndpoints), parse.GetValue(etcdPrefix)!, parse.GetValue(ipMasq)),
+                parse.GetValue(etcdEndpoints), parse.GetValue(etcdPrefix)!, parse.GetValue(ipMasq), parse.GetValue(kube)),
             cancellationToken));
         return command;
     }
@@ -91,12 +94,17 @@ internal static class DemoCommand
     private static async Task<int> RunLabAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         string family = settings.IPv6 ? "dual stack (IPv4 + IPv6)" : "IPv4";
+        bool aws = string.Equals(backend.Type, AwsVpcBackendConfig.TypeName, StringComparison.OrdinalIgnoreCase);
         Console.WriteLine($"Overlay demo: backend {backend.Type}, {settings.Nodes} nodes, {family}");
-        Console.WriteLine($"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
+        Console.WriteLine(aws
+            ? $"[1/5] Building the lab: {settings.Nodes} network namespaces on two segments (198.18.1.0/24, 198.18.2.0/24) behind a router namespace that plays the VPC router"
+            : $"[1/5] Building the lab: {settings.Nodes} network namespaces on one L2 segment (underlay 198.18.1.0/24{(settings.IPv6 ? ", 2001:db8:18:1::/64" : string.Empty)})");
         NamespaceLab lab;
         try
         {
-            lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep }, cancellationToken);
+            lab = await NamespaceLab.CreateAsync(
+                aws ? AwsVpcDemo.LabOptions(settings.Nodes, settings.IPv6, settings.Keep) : new LabOptions { Nodes = settings.Nodes, IPv6 = settings.IPv6, Keep = settings.Keep },
+                cancellationToken);
         }
         catch (IOException ex) // NetlinkException included
         {
@@ -141,13 +149,39 @@ internal static class DemoCommand
             }
         }
 
+        // aws-vpc: an EC2 double, an IMDS double per node, and the lab's router forwarding by the double's route table.
+        await using AwsVpcDemo? awsDemo = aws ? new AwsVpcDemo() : null;
+        awsDemo?.Start(lab, config.Network!.Value);
+        Func<LabNode, BackendRegistry> backendsFor = awsDemo is null ? _ => backends : awsDemo.BackendsFor;
         using IDisposable registryLifetime = etcd is null ? new InMemorySubnetRegistry(config, loggerFactory: loggerFactory) : etcd;
         ISubnetRegistry registry = (ISubnetRegistry)registryLifetime;
+        await using KubernetesApiDouble? apiServer = settings.Kube ? KubernetesApiDouble.Start() : null;
+        var kubeRegistries = new List<KubernetesSubnetRegistry>();
+        Func<LabNode, ISubnetRegistry> registryFor = _ => registry;
+        if (apiServer is not null)
+        {
+            foreach (LabNode node in lab.Nodes)
+            {
+                // As the node IPAM controller would: one /24 (and /64) of the cluster network per node.
+                string[] cidrs = settings.IPv6 ? [$"198.19.{node.Host}.0/24", $"2001:db8:19:{node.Host:x}::/64"] : [$"198.19.{node.Host}.0/24"];
+                apiServer.AddNode(node.Name, cidrs, new Dictionary<string, string> { ["node.alpha.kubernetes.io/ttl"] = "0" });
+            }
+
+            Console.WriteLine($"      Kubernetes API server stand-in at {apiServer.Url}: {lab.Nodes.Count} node objects with their podCIDRs; try: kubectl --kubeconfig {apiServer.WriteKubeconfig(Path.Combine(Path.GetTempPath(), lab.Prefix + "-kubeconfig"))} get nodes -o json");
+            registryFor = node =>
+            {
+                var kubeRegistry = new KubernetesSubnetRegistry(new KubernetesSubnetRegistryOptions { NodeName = node.Name, ApiUrl = apiServer.Url.ToString(), NetworkConfig = config }, loggerFactory);
+                kubeRegistries.Add(kubeRegistry);
+                return kubeRegistry;
+            };
+        }
+
         var agents = new List<(LabNode Node, OverlayAgent Agent)>();
         int exitCode = ExitFailed;
         try
         {
-            exitCode = await RunAgentsAsync(settings, backend, backends, loggerFactory, lab, registry, config, stateDirectory, agents, cancellationToken);
+            exitCode = await RunAgentsAsync(settings, backend, backendsFor, loggerFactory, lab, registryFor, config, stateDirectory, agents, cancellationToken);
+            awsDemo?.PrintSummary();
             if (settings.Hold && exitCode == 0)
             {
                 PrintHold(settings, lab, stateDirectory, agents);
@@ -174,6 +208,21 @@ internal static class DemoCommand
             foreach ((_, OverlayAgent agent) in agents)
             {
                 await agent.DisposeAsync();
+            }
+
+            foreach (KubernetesSubnetRegistry kubeRegistry in kubeRegistries)
+            {
+                await kubeRegistry.DisposeAsync();
+            }
+
+            if (apiServer is not null)
+            {
+                File.Delete(Path.Combine(Path.GetTempPath(), lab.Prefix + "-kubeconfig"));
+            }
+
+            if (awsDemo is not null)
+            {
+                await awsDemo.DisposeAsync(); // the router loop and the doubles stop before the namespaces go
             }
 
             await lab.DisposeAsync();
@@ -212,11 +261,11 @@ internal static class DemoCommand
         return exitCode;
     }
 
-    private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, BackendRegistry backends, ILoggerFactory loggerFactory,
-        NamespaceLab lab, ISubnetRegistry registry, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
+    private static async Task<int> RunAgentsAsync(Settings settings, IOverlayBackend backend, Func<LabNode, BackendRegistry> backendsFor, ILoggerFactory loggerFactory,
+        NamespaceLab lab, Func<LabNode, ISubnetRegistry> registryFor, NetworkConfig config, string stateDirectory, List<(LabNode Node, OverlayAgent Agent)> agents, CancellationToken cancellationToken)
     {
-
-        string shared = registry is EtcdSubnetRegistry etcd ? $"one etcd registry (prefix {etcd.Prefix})" : "one in-memory registry";
+        string shared = settings.Kube ? "the Kubernetes subnet manager (one registry per node, its own node object)"
+            : registryFor(lab.Nodes[0]) is EtcdSubnetRegistry etcd ? $"one etcd registry (prefix {etcd.Prefix})" : "one in-memory registry";
         Console.WriteLine($"[2/5] Starting {lab.Nodes.Count} agents in this process, one per node, sharing {shared} (net-conf: {config.ToJson()})");
         foreach (LabNode node in lab.Nodes)
         {
@@ -228,7 +277,7 @@ internal static class DemoCommand
             OverlayAgent agent;
             try
             {
-                agent = await node.StartOverlayAgentAsync(registry, backends, options, loggerFactory, cancellationToken);
+                agent = await node.StartOverlayAgentAsync(registryFor(node), backendsFor(node), options, loggerFactory, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -335,7 +384,7 @@ internal static class DemoCommand
         DateTime deadline = DateTime.UtcNow.AddSeconds(30); // a hang guard, not a timing expectation
         while (true)
         {
-            bool all = agents.All(a => a.Agent.Network is { } n && n.Peers.Count == agents.Count - 1 && n.Peers.All(p => p.LastError is null));
+            bool all = agents.All(a => a.Agent.Network is { } n && n.Peers.Count == agents.Count - 1 && n.Peers.All(p => p.IsHealthy));
             if (all)
             {
                 return true;

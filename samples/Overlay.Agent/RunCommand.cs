@@ -7,7 +7,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Overlay.Hosting;
+using Overlay.Subnets;
 using Overlay.Subnets.Etcd;
+using Overlay.Subnets.Kubernetes;
 
 namespace Overlay.Agent;
 
@@ -45,11 +47,17 @@ internal static class RunCommand
         var etcdCa = new Option<string?>("--etcd-cafile", "-etcd-cafile") { Description = "SSL Certificate Authority file used to secure etcd communication." };
         var etcdUser = new Option<string?>("--etcd-username", "-etcd-username") { Description = "Username for BasicAuth to etcd." };
         var etcdPassword = new Option<string?>("--etcd-password", "-etcd-password") { Description = "Password for BasicAuth to etcd (never printed)." };
+        var kubeSubnetMgr = new Option<bool>("--kube-subnet-mgr", "-kube-subnet-mgr") { Description = "Contact the Kubernetes API for subnet assignment instead of etcd: the node's podCIDR is its subnet, peers are the nodes annotated by flannel." };
+        var kubeconfigFile = new Option<string?>("--kubeconfig-file", "-kubeconfig-file") { Description = "kubeconfig file location (empty: in-cluster configuration)." };
+        var kubeApiUrl = new Option<string?>("--kube-api-url", "-kube-api-url") { Description = "Kubernetes API server URL (empty: in-cluster configuration or the kubeconfig's)." };
+        var kubeAnnotationPrefix = new Option<string>("--kube-annotation-prefix", "-kube-annotation-prefix") { Description = "Kubernetes annotation prefix; may contain a single slash, in which case a dash is appended.", DefaultValueFactory = _ => KubernetesAnnotationNames.DefaultPrefix };
+        var setNodeNetworkUnavailable = new Option<bool>("--set-node-network-unavailable", "-set-node-network-unavailable") { Description = "Set the node's NetworkUnavailable condition to False once the lease is published (default true).", DefaultValueFactory = _ => true };
         var verbosity = new Option<int>("-v", "--v") { Description = "Log verbosity: 0 information, 1-3 debug, 4 and more trace.", DefaultValueFactory = _ => 0 };
         var command = new Command("run", "Run an agent for this host with flanneld's flags (and FLANNELD_* environment variables), until SIGTERM or Ctrl-C.")
         {
             iface, ifaceRegex, ifaceCanReach, publicIP, publicIPv6, subnetFile, netConf, renewMargin, ipMasq, forwardRules, fullyRandomDisable, healthzIP, healthzPort, blackhole, resync,
-            etcdEndpoints, etcdPrefix, etcdCert, etcdKey, etcdCa, etcdUser, etcdPassword, verbosity,
+            etcdEndpoints, etcdPrefix, etcdCert, etcdKey, etcdCa, etcdUser, etcdPassword,
+            kubeSubnetMgr, kubeconfigFile, kubeApiUrl, kubeAnnotationPrefix, setNodeNetworkUnavailable, verbosity,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -94,6 +102,48 @@ internal static class RunCommand
                 };
             }
 
+            Action<KubernetesSubnetRegistryOptions>? kube = null;
+            if (flags.Get(kubeSubnetMgr, ParseBool))
+            {
+                if (etcd is not null)
+                {
+                    await Console.Error.WriteLineAsync("overlay run: --kube-subnet-mgr and --etcd-endpoints exclude each other.");
+                    return 1;
+                }
+
+                KubernetesSubnetRegistryOptions fromEnvironment;
+                try
+                {
+                    // NODE_NAME, POD_NAME/POD_NAMESPACE, EVENT_QUEUE_DEPTH, CONT_WHEN_CACHE_NOT_READY, read once.
+                    fromEnvironment = KubernetesSubnetRegistryOptions.FromEnvironment();
+                }
+                catch (ArgumentException ex)
+                {
+                    await Console.Error.WriteLineAsync($"overlay run: {ex.Message}");
+                    return 1;
+                }
+
+                string? kubeconfig = NullIfEmpty(flags.Get(kubeconfigFile, x => x));
+                string? apiUrl = NullIfEmpty(flags.Get(kubeApiUrl, x => x));
+                string annotationPrefix = flags.Get(kubeAnnotationPrefix, x => x);
+                bool setUnavailable = flags.Get(setNodeNetworkUnavailable, ParseBool);
+                bool alloc = IsAllocBackend(netConfPath);
+                kube = o =>
+                {
+                    o.NodeName = fromEnvironment.NodeName;
+                    o.PodName = fromEnvironment.PodName;
+                    o.PodNamespace = fromEnvironment.PodNamespace;
+                    o.EventQueueDepth = fromEnvironment.EventQueueDepth;
+                    o.ContinueWhenCacheNotReady = fromEnvironment.ContinueWhenCacheNotReady;
+                    o.KubeconfigFile = kubeconfig;
+                    o.ApiUrl = apiUrl;
+                    o.AnnotationPrefix = annotationPrefix;
+                    o.SetNodeNetworkUnavailable = setUnavailable;
+                    o.NetConfPath = netConfPath;
+                    o.WatchNodes = !alloc; // alloc routes nothing: no node informer, as flanneld
+                };
+            }
+
             foreach (string warning in flags.Warnings)
             {
                 await Console.Error.WriteLineAsync(warning);
@@ -112,6 +162,12 @@ internal static class RunCommand
             {
                 await Console.Error.WriteLineAsync("Invalid address in --iface-can-reach, --public-ip or --public-ipv6.");
                 return 1;
+            }
+
+            if (kube is not null && ip4 is null && ip6 is null)
+            {
+                // flanneld reads node-public-ip(-v6) before choosing the interface: they act as --public-ip(v6).
+                (ip4, ip6) = await ReadNodePublicAddressesAsync(kube, cancellationToken);
             }
 
             return await RunHostAsync(o =>
@@ -139,14 +195,50 @@ internal static class RunCommand
                 o.HealthzPort = healthPort;
                 o.IPBlackholeRoute = hole;
                 o.ResyncInterval = TimeSpan.FromSeconds(Math.Max(1, resyncSeconds));
-            }, netConfPath, etcd, v, cancellationToken);
+            }, netConfPath, etcd, kube, v, cancellationToken);
         });
         return command;
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static async Task<int> RunHostAsync(Action<OverlayAgentOptions> configure, string netConfPath, Action<EtcdSubnetRegistryOptions>? etcd, int verbosity, CancellationToken cancellationToken)
+    /// <summary>Whether the net-conf file names the alloc backend (unreadable: no).</summary>
+    private static bool IsAllocBackend(string netConfPath)
+    {
+        try
+        {
+            return NetworkConfig.Parse(File.ReadAllBytes(netConfPath)).BackendType == "alloc";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NetworkConfigException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<(IPAddress? PublicIP, IPAddress? PublicIPv6)> ReadNodePublicAddressesAsync(Action<KubernetesSubnetRegistryOptions> kube, CancellationToken cancellationToken)
+    {
+        var options = new KubernetesSubnetRegistryOptions();
+        kube(options);
+        options.WatchNodes = false;
+        try
+        {
+            await using var registry = new KubernetesSubnetRegistry(options);
+            var addresses = await registry.GetNodePublicAddressesAsync(cancellationToken);
+            if (addresses.PublicIP is not null || addresses.PublicIPv6 is not null)
+            {
+                await Console.Error.WriteLineAsync($"overlay run: node {registry.NodeName} has the public address annotation(s) {addresses.PublicIP}{(addresses.PublicIPv6 is null ? string.Empty : " " + addresses.PublicIPv6)}; using them as --public-ip/--public-ipv6");
+            }
+
+            return addresses;
+        }
+        catch (Exception ex) when (ex is SubnetRegistryException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"overlay run: could not read the node's public address annotations: {ex.Message}");
+            return (null, null);
+        }
+    }
+
+    private static async Task<int> RunHostAsync(Action<OverlayAgentOptions> configure, string netConfPath, Action<EtcdSubnetRegistryOptions>? etcd, Action<KubernetesSubnetRegistryOptions>? kube, int verbosity, CancellationToken cancellationToken)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -159,7 +251,12 @@ internal static class RunCommand
         builder.Logging.SetMinimumLevel(verbosity switch { <= 0 => LogLevel.Information, <= 3 => LogLevel.Debug, _ => LogLevel.Trace });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         IOverlayBuilder overlay = builder.Services.AddOverlay(configure);
-        if (etcd is null)
+        if (kube is not null)
+        {
+            // The Kubernetes registry: the node's podCIDR, flannel's annotations, net-conf.json from the file.
+            builder.Services.AddKubernetesSubnetRegistry(kube);
+        }
+        else if (etcd is null)
         {
             overlay.UseNetConfFile(netConfPath);
         }
@@ -186,6 +283,22 @@ internal static class RunCommand
             }
 
             await Console.Error.WriteLineAsync($"overlay run: using the etcd registry ({options}); network configuration from {options.Prefix.TrimEnd('/')}/config");
+        }
+
+        if (kube is not null)
+        {
+            KubernetesSubnetRegistryOptions options;
+            try
+            {
+                options = host.Services.GetRequiredService<IOptions<KubernetesSubnetRegistryOptions>>().Value;
+            }
+            catch (OptionsValidationException ex)
+            {
+                await Console.Error.WriteLineAsync($"overlay run: invalid Kubernetes settings: {ex.Message}");
+                return 1;
+            }
+
+            await Console.Error.WriteLineAsync($"overlay run: using the Kubernetes subnet manager ({options})");
         }
 
         OverlayAgent agent;

@@ -42,4 +42,31 @@ public static class BackendsEventIds
 
     /// <summary>A node-level problem was cleared.</summary>
     public const int NodeProblemCleared = 4011;
+
+    /// <summary>A cloud backend identified the instance and its route tables (before taking the lease).</summary>
+    public const int CloudIdentity = 4012;
+
+    /// <summary>A cloud-route network started.</summary>
+    public const int CloudNetworkStarted = 4013;
+
+    /// <summary>This node's cloud route was created.</summary>
+    public const int CloudRouteCreated = 4014;
+
+    /// <summary>This node's cloud route pointed elsewhere (or was a blackhole) and was replaced in place.</summary>
+    public const int CloudRouteReplaced = 4015;
+
+    /// <summary>A cloud route was deleted (this node's stale route, or a blackhole inside the Network).</summary>
+    public const int CloudRouteDeleted = 4016;
+
+    /// <summary>A route table has no room for this node's route.</summary>
+    public const int CloudRouteTableFull = 4017;
+
+    /// <summary>A provider call was throttled or unavailable and is retried after a back-off.</summary>
+    public const int CloudCallRetried = 4018;
+
+    /// <summary>A cloud-route reconcile failed; it is retried.</summary>
+    public const int CloudReconcileFailed = 4019;
+
+    /// <summary>A peer's route status (read from the route tables) changed.</summary>
+    public const int CloudPeerRouteStatus = 4020;
 }

@@ -31,7 +31,7 @@ public static partial class DependencyRules
             case "Overlay.Subnets.Etcd":
                 return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "dotnet-etcd", "Google.Protobuf", "Grpc.Net.Client"]);
             case "Overlay.Subnets.Kubernetes":
-                return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "KubernetesClient"]);
+                return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "KubernetesClient.Aot"]);
             case "Overlay.Backends":
                 return (["Overlay.Netlink", "Overlay.Subnets"], [Logging, DependencyInjection]);
             case "Overlay.Hosting":

@@ -242,6 +242,22 @@ public sealed class PrivilegedSampleTests
     }
 
     [Fact]
+    public async Task Demo_with_aws_vpc_routes_every_pod_pair_through_the_router_by_the_doubles_route_table()
+    {
+        Privileged.Require();
+        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "aws-vpc", "--nodes", "3"]);
+        int exit = await demo.WaitAsync(300);
+
+        Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
+        Assert.Contains("Result: PASS", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("6 of 6 echo requests answered", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("cloudroute  routed: rtb-1 -> eni-", demo.Stdout, StringComparison.Ordinal);
+        // One route per node and one source/destination-check change per node; nothing deleted or replaced.
+        Assert.Contains("ModifyNetworkInterfaceAttribute 3, CreateRoute 3); writes 6", demo.Stdout, StringComparison.Ordinal);
+        Assert.Empty(LeftoverNamespaces(demo.Process.Id));
+    }
+
+    [Fact]
     public async Task Demo_with_alloc_checks_distinct_leases_and_says_connectivity_is_not_part_of_it()
     {
         Privileged.Require();
@@ -260,7 +276,7 @@ public sealed class PrivilegedSampleTests
         Privileged.Require();
         using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "ipsec"]);
         Assert.Equal(2, await demo.WaitAsync(60));
-        Assert.Contains("unknown backend 'ipsec'; registered: alloc, host-gw", demo.Stderr, StringComparison.Ordinal);
+        Assert.Contains("unknown backend 'ipsec'; registered: alloc, aws-vpc, host-gw", demo.Stderr, StringComparison.Ordinal);
         Assert.Empty(LeftoverNamespaces(demo.Process.Id));
     }
 
