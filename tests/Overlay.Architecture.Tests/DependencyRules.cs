@@ -29,7 +29,7 @@ public static partial class DependencyRules
             case "Overlay.Vici":
                 return ([], [Logging, "System.IO.Pipelines"]);
             case "Overlay.Subnets.Etcd":
-                return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "dotnet-etcd", "Google.Protobuf", "Grpc.Net.Client"]);
+                return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "dotnet-etcd"]);
             case "Overlay.Subnets.Kubernetes":
                 return (["Overlay.Subnets"], [Logging, DependencyInjection, Options, "KubernetesClient.Aot"]);
             case "Overlay.Backends":
