@@ -91,7 +91,7 @@ internal sealed class HostGwNetwork : ReconcilingNetwork
         var reasons = new List<string>();
         if (_config.EnableIPv4 && peer.Subnet is { } subnet)
         {
-            await PlanFamilyAsync(subnet, peer.Attributes.HasPublicIP ? peer.Attributes.PublicIP : null, objects, reasons, cancellationToken).ConfigureAwait(false);
+            await PlanFamilyAsync(subnet, peer.Attributes.PublicIP, objects, reasons, cancellationToken).ConfigureAwait(false);
         }
 
         if (_config.EnableIPv6 && peer.IPv6Subnet is { } subnet6)

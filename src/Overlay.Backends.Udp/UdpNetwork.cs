@@ -236,12 +236,12 @@ internal sealed class UdpNetwork : ReconcilingNetwork
             return ValueTask.FromResult(PeerPlan.Unreachable(peer, "the lease has no IPv4 subnet (udp carries IPv4 only)"));
         }
 
-        if (!peer.Attributes.HasPublicIP || peer.Attributes.PublicIP.AddressFamily != AddressFamily.InterNetwork)
+        if (peer.Attributes.PublicIP is not { } publicIP)
         {
             return ValueTask.FromResult(PeerPlan.Unreachable(peer, "the peer publishes no IPv4 address"));
         }
 
-        var endpoint = new IPEndPoint(peer.Attributes.PublicIP, _settings.Port);
+        var endpoint = new IPEndPoint(publicIP, _settings.Port);
         string reason = string.IsNullOrEmpty(type)
             ? $"udp tunnel to {endpoint} (lease without a backend type, as flanneld's udp backend publishes it)"
             : $"udp tunnel to {endpoint}";

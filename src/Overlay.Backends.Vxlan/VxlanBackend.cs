@@ -117,7 +117,7 @@ public sealed class VxlanBackend : IOverlayBackend
                     }
 
                     bool samePrevious = (registration.PreviousSubnet is { } p && l.Subnet == p) || (registration.PreviousIPv6Subnet is { } p6 && l.IPv6Subnet == p6);
-                    bool samePublic = (external.PublicIP is { } ip && l.Attributes.HasPublicIP && l.Attributes.PublicIP.Equals(ip))
+                    bool samePublic = (external.PublicIP is { } ip && ip.Equals(l.Attributes.PublicIP))
                         || (external.PublicIPv6 is { } ip6 && ip6.Equals(l.Attributes.PublicIPv6));
                     if (samePrevious || (registration.PreviousSubnet is null && registration.PreviousIPv6Subnet is null && samePublic))
                     {

@@ -62,7 +62,7 @@ public sealed record NetworkRegistration(NetworkConfig Config, ExternalInterface
 
         return new LeaseAttributes
         {
-            PublicIP = Config.EnableIPv4 ? publicIP! : IPAddress.Any,
+            PublicIP = Config.EnableIPv4 ? publicIP : null,
             PublicIPv6 = Config.EnableIPv6 ? publicIPv6 : null,
             BackendType = backendType,
             BackendData = Config.EnableIPv4 ? backendData : null,

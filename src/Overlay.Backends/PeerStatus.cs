@@ -18,8 +18,8 @@ public sealed record PeerStatus(string Key, Lease Lease, PeerMode Mode, string R
     /// <summary>The peer's IPv6 subnet.</summary>
     public IPNetwork? IPv6Subnet => Lease.IPv6Subnet;
 
-    /// <summary>The peer's public IPv4 address.</summary>
-    public IPAddress PublicIP => Lease.Attributes.PublicIP;
+    /// <summary>The peer's public IPv4 address; <see langword="null"/> for an IPv6-only peer.</summary>
+    public IPAddress? PublicIP => Lease.Attributes.PublicIP;
 
     /// <summary>
     /// Data-path counters the backend keeps (for example the udp backend's tunnel packets, bytes and

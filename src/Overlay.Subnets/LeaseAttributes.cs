@@ -13,24 +13,25 @@ namespace Overlay.Subnets;
 /// </summary>
 public sealed record LeaseAttributes
 {
-    private readonly IPAddress _publicIP = IPAddress.Any;
+    private readonly IPAddress? _publicIP;
     private readonly IPAddress? _publicIPv6;
 
-    /// <summary>The node's public IPv4 address, its identity in the registry; <c>0.0.0.0</c> when
-    /// the node has none (IPv6-only).</summary>
+    /// <summary>The node's public IPv4 address, its identity in the registry; <see langword="null"/> when
+    /// the node has none (IPv6-only). flannel stores "none" as <c>"PublicIP":"0.0.0.0"</c>: <see cref="ToJson"/>
+    /// writes that, <see cref="Parse"/> reads it (and an absent member) as <see langword="null"/>, and setting
+    /// <c>0.0.0.0</c> here is taken as <see langword="null"/> too.</summary>
     /// <exception cref="ArgumentException">The address is not IPv4.</exception>
-    public IPAddress PublicIP
+    public IPAddress? PublicIP
     {
         get => _publicIP;
         init
         {
-            ArgumentNullException.ThrowIfNull(value);
-            if (value.AddressFamily != AddressFamily.InterNetwork)
+            if (value is not null && value.AddressFamily != AddressFamily.InterNetwork)
             {
                 throw new ArgumentException($"PublicIP must be an IPv4 address, not '{value}'.", nameof(value));
             }
 
-            _publicIP = value;
+            _publicIP = value is null || value.Equals(IPAddress.Any) ? null : value;
         }
     }
 
@@ -59,16 +60,13 @@ public sealed record LeaseAttributes
     /// <summary>Backend-specific data for IPv6; opaque here.</summary>
     public JsonElement? BackendV6Data { get; init; }
 
-    /// <summary>True when <see cref="PublicIP"/> is set (not <c>0.0.0.0</c>).</summary>
-    public bool HasPublicIP => !_publicIP.Equals(IPAddress.Any);
-
     /// <summary>Serialises the attributes as flanneld stores them (compact UTF-8 JSON, Go member
     /// order, <c>PublicIPv6</c> always present, empty members omitted, raw data re-compacted).</summary>
     public byte[] ToUtf8Json()
     {
         var buffer = new List<byte>(128);
         Append(buffer, "{\"PublicIP\":\"");
-        Append(buffer, PublicIP.ToString());
+        Append(buffer, (PublicIP ?? IPAddress.Any).ToString());
         Append(buffer, "\",\"PublicIPv6\":");
         Append(buffer, PublicIPv6 is null ? "null" : "\"" + IPAddressText.Format(PublicIPv6) + "\"");
         if (!string.IsNullOrEmpty(BackendType))
@@ -88,7 +86,7 @@ public sealed record LeaseAttributes
 
     /// <summary>
     /// Reads a stored value with flanneld's rules: member names case-insensitive, unknown members
-    /// ignored, absent <c>PublicIP</c> is <c>0.0.0.0</c>, a <c>PublicIP</c> that is not IPv4 is an error.
+    /// ignored, an absent <c>PublicIP</c> or <c>0.0.0.0</c> is <see langword="null"/>, a <c>PublicIP</c> that is not IPv4 is an error.
     /// </summary>
     /// <exception cref="FormatException">The value is not a valid lease value; the message names the member.</exception>
     public static LeaseAttributes Parse(ReadOnlySpan<byte> utf8Json)
@@ -117,7 +115,7 @@ public sealed record LeaseAttributes
                 switch (member.Name.ToUpperInvariant())
                 {
                     case "PUBLICIP":
-                        attributes = attributes with { PublicIP = ReadAddress(value, "PublicIP", AddressFamily.InterNetwork) ?? IPAddress.Any };
+                        attributes = attributes with { PublicIP = ReadAddress(value, "PublicIP", AddressFamily.InterNetwork) };
                         break;
                     case "PUBLICIPV6":
                         attributes = attributes with { PublicIPv6 = ReadAddress(value, "PublicIPv6", AddressFamily.InterNetworkV6) };
@@ -151,7 +149,7 @@ public sealed record LeaseAttributes
     /// <inheritdoc />
     public bool Equals(LeaseAttributes? other) =>
         other is not null
-        && PublicIP.Equals(other.PublicIP)
+        && Equals(PublicIP, other.PublicIP)
         && Equals(PublicIPv6, other.PublicIPv6)
         && string.Equals(BackendType ?? string.Empty, other.BackendType ?? string.Empty, StringComparison.Ordinal)
         && GoJson.RawEquals(BackendData, other.BackendData)

@@ -217,7 +217,7 @@ public sealed class LeaseKeeper
                         }
 
                         lost |= e.Kind == LeaseEventKind.Removed
-                            || (e.Kind == LeaseEventKind.Added && !e.Lease.Attributes.PublicIP.Equals(own.Attributes.PublicIP));
+                            || (e.Kind == LeaseEventKind.Added && !Equals(e.Lease.Attributes.PublicIP, own.Attributes.PublicIP));
                     }
 
                     if (lost)

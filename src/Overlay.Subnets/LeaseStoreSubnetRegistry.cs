@@ -58,7 +58,7 @@ public class LeaseStoreSubnetRegistry : ISubnetRegistry
             Lease? acquired = await TryAcquireAsync(config, listing, request, cancellationToken).ConfigureAwait(false);
             if (acquired is not null)
             {
-                Log.LeaseAcquired(_logger, acquired.Key, attributes.PublicIP, acquired.Expiration);
+                Log.LeaseAcquired(_logger, acquired.Key, attributes.PublicIP ?? attributes.PublicIPv6, acquired.Expiration);
                 return acquired;
             }
 
@@ -125,7 +125,7 @@ public class LeaseStoreSubnetRegistry : ISubnetRegistry
 
     private static void CheckIdentity(NetworkConfig config, LeaseAttributes attributes)
     {
-        if (config.EnableIPv4 && !attributes.HasPublicIP)
+        if (config.EnableIPv4 && attributes.PublicIP is null)
         {
             throw new ArgumentException("An IPv4 or dual-stack network needs the node's PublicIP in the lease attributes.", nameof(attributes));
         }
@@ -138,7 +138,7 @@ public class LeaseStoreSubnetRegistry : ISubnetRegistry
 
     private static bool IsSameNode(Lease lease, LeaseAttributes attributes, NetworkConfig config) =>
         config.EnableIPv4
-            ? lease.Attributes.PublicIP.Equals(attributes.PublicIP)
+            ? attributes.PublicIP is not null && attributes.PublicIP.Equals(lease.Attributes.PublicIP)
             : attributes.PublicIPv6 is not null && attributes.PublicIPv6.Equals(lease.Attributes.PublicIPv6);
 
     private async ValueTask<Lease?> TryAcquireAsync(NetworkConfig config, LeaseListing listing, LeaseRequest request, CancellationToken cancellationToken)

@@ -159,7 +159,7 @@ public sealed class PeerWatcher
             {
                 if (e.Kind == LeaseEventKind.Added)
                 {
-                    Log.PeerAdded(_logger, e.Lease.Key, e.Lease.Attributes.PublicIP);
+                    Log.PeerAdded(_logger, e.Lease.Key, e.Lease.Attributes.PublicIP ?? e.Lease.Attributes.PublicIPv6);
                 }
                 else
                 {

@@ -64,7 +64,7 @@ public sealed class WatchTests(EtcdFixture fixture) : EtcdTestBase(fixture), ICl
         await Etcd.PutAsync(SubnetKey("10.3.7.0-24"), "{not json");
         await Etcd.PutAsync(SubnetKey("10.3.8.0-24"), "{\"PublicIP\":\"2001:db8::1\"}"); // flannel rejects an IPv6 PublicIP
         await Etcd.PutAsync(SubnetKey("10.3.9.0-24"), "{\"publicip\":\"9.9.9.9\",\"backendtype\":\"host-gw\",\"Extra\":1}"); // case-insensitive, unknown ignored
-        await Etcd.PutAsync(SubnetKey("10.3.10.0-24"), "{\"BackendType\":\"vxlan\"}"); // absent PublicIP is 0.0.0.0
+        await Etcd.PutAsync(SubnetKey("10.3.10.0-24"), "{\"BackendType\":\"vxlan\"}"); // absent PublicIP: none (flannel's 0.0.0.0)
         await Etcd.PutAsync(Prefix + "/subnets/garbage", Value);
         await Etcd.PutAsync(Prefix + "/subnetsX/10.3.11.0-24", Value); // flannel's string prefix matches this too
 
@@ -75,7 +75,7 @@ public sealed class WatchTests(EtcdFixture fixture) : EtcdTestBase(fixture), ICl
         Lease lenient = snapshot.Events.Single(e => e.Lease.Key == "10.3.9.0-24").Lease;
         Assert.Equal(IPAddress.Parse("9.9.9.9"), lenient.Attributes.PublicIP);
         Assert.Equal("host-gw", lenient.Attributes.BackendType);
-        Assert.Equal(IPAddress.Any, snapshot.Events.Single(e => e.Lease.Key == "10.3.10.0-24").Lease.Attributes.PublicIP);
+        Assert.Null(snapshot.Events.Single(e => e.Lease.Key == "10.3.10.0-24").Lease.Attributes.PublicIP);
         Assert.Equal([SubnetKey("10.3.7.0-24"), SubnetKey("10.3.8.0-24"), Prefix + "/subnets/garbage"],
             snapshot.Errors.Select(e => e.Key).Order(StringComparer.Ordinal));
         Assert.Equal(IPNetwork.Parse("10.3.7.0/24"), snapshot.Errors.Single(e => e.Key.EndsWith("10.3.7.0-24", StringComparison.Ordinal)).Subnet);

@@ -62,11 +62,40 @@ public sealed class LeaseAttributesTests
     }
 
     [Fact]
-    public void Absent_public_ip_reads_as_zero()
+    public void Absent_public_ip_reads_as_none_and_is_written_as_flannels_zero()
     {
         var attributes = LeaseAttributes.Parse("""{"BackendType":"udp"}"""u8);
-        Assert.Equal(IPAddress.Any, attributes.PublicIP);
-        Assert.False(attributes.HasPublicIP);
+        Assert.Null(attributes.PublicIP);
+        Assert.Equal("""{"PublicIP":"0.0.0.0","PublicIPv6":null,"BackendType":"udp"}""", attributes.ToJson());
+    }
+
+    [Fact]
+    public void An_ipv6_only_value_keeps_flannels_zero_public_ip_byte_for_byte()
+    {
+        // flanneld's LeaseAttrs.PublicIP is an ip.IP4 (a uint32): a node without IPv4 stores "0.0.0.0".
+        byte[] stored = """{"PublicIP":"0.0.0.0","PublicIPv6":"2001:db8::10","BackendType":"vxlan","BackendV6Data":{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:45"}}"""u8.ToArray();
+        var parsed = LeaseAttributes.Parse(stored);
+        Assert.Null(parsed.PublicIP);
+        Assert.Equal(stored, parsed.ToUtf8Json());
+
+        var built = new LeaseAttributes
+        {
+            PublicIPv6 = IPAddress.Parse("2001:db8::10"),
+            BackendType = "vxlan",
+            BackendV6Data = Json("""{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:45"}"""),
+        };
+        Assert.Equal(stored, built.ToUtf8Json());
+        Assert.Equal(parsed, built);
+    }
+
+    [Fact]
+    public void Setting_the_unspecified_address_means_none()
+    {
+        var attributes = new LeaseAttributes { PublicIP = IPAddress.Any };
+        Assert.Null(attributes.PublicIP);
+        Assert.Equal(new LeaseAttributes(), attributes);
+        Assert.Equal("""{"PublicIP":"0.0.0.0","PublicIPv6":null}""", attributes.ToJson());
+        Assert.Throws<ArgumentException>(() => new LeaseAttributes { PublicIP = IPAddress.IPv6Loopback });
     }
 
     [Theory]

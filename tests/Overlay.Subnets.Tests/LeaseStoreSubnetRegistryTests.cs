@@ -76,7 +76,7 @@ public sealed class LeaseStoreSubnetRegistryTests
         AssertInRange(lease, "10.4.1.0", "10.4.255.0");
         IReadOnlyList<Lease> all = await r.LeasesAsync();
         Assert.DoesNotContain(all, l => l.Subnet == old.Subnet);
-        Assert.Single(all, l => l.Attributes.PublicIP.Equals(IPAddress.Parse("1.2.3.4")));
+        Assert.Single(all, l => IPAddress.Parse("1.2.3.4").Equals(l.Attributes.PublicIP));
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed class LeaseStoreSubnetRegistryTests
         IReadOnlyList<Lease> all = await r.LeasesAsync();
         Assert.Equal(4, all.Count); // three rivals and us
         Assert.Equal(all.Count, all.Select(l => l.Subnet).Distinct().Count());
-        Assert.Contains(all, l => l.Subnet == lease.Subnet && l.Attributes.PublicIP.Equals(IPAddress.Parse("198.18.0.1")));
+        Assert.Contains(all, l => l.Subnet == lease.Subnet && IPAddress.Parse("198.18.0.1").Equals(l.Attributes.PublicIP));
     }
 
     [Fact]

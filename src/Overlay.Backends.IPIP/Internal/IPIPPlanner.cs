@@ -36,7 +36,7 @@ internal sealed class IPIPPlanner(
             return PeerPlan.Unreachable(peer, "the lease has no IPv4 subnet (ipip carries IPv4 only)");
         }
 
-        if (!peer.Attributes.HasPublicIP || peer.Attributes.PublicIP is not { AddressFamily: AddressFamily.InterNetwork } publicIP || publicIP.Equals(IPAddress.Any))
+        if (peer.Attributes.PublicIP is not { } publicIP)
         {
             return PeerPlan.Unreachable(peer, "the peer publishes no IPv4 address");
         }

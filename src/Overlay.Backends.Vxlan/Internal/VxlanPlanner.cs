@@ -40,7 +40,7 @@ internal sealed class VxlanPlanner(
         bool encapsulated = false;
         if (config.EnableIPv4 && peer.Subnet is { } subnet)
         {
-            encapsulated |= await PlanFamilyAsync(AddressFamily.InterNetwork, subnet, peer.Attributes.HasPublicIP ? peer.Attributes.PublicIP : null,
+            encapsulated |= await PlanFamilyAsync(AddressFamily.InterNetwork, subnet, peer.Attributes.PublicIP,
                 peer.Attributes.BackendData, objects, reasons, cancellationToken).ConfigureAwait(false);
         }
 

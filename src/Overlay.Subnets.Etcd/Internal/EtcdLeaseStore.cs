@@ -555,8 +555,8 @@ internal sealed class EtcdLeaseStore : ILeaseStore, IDisposable
     }
 
     private static bool SameIdentity(LeaseAttributes stored, LeaseAttributes update) =>
-        stored.HasPublicIP || update.HasPublicIP
-            ? stored.PublicIP.Equals(update.PublicIP)
+        stored.PublicIP is not null || update.PublicIP is not null
+            ? Equals(stored.PublicIP, update.PublicIP)
             : Equals(stored.PublicIPv6, update.PublicIPv6);
 
     /// <summary>etcd's prefix range end: the prefix with its last byte incremented.</summary>

@@ -190,8 +190,8 @@ internal sealed class InMemoryLeaseStore : ILeaseStore, IDisposable
     }
 
     private static bool SameIdentity(LeaseAttributes stored, LeaseAttributes update) =>
-        stored.HasPublicIP || update.HasPublicIP
-            ? stored.PublicIP.Equals(update.PublicIP)
+        stored.PublicIP is not null || update.PublicIP is not null
+            ? Equals(stored.PublicIP, update.PublicIP)
             : Equals(stored.PublicIPv6, update.PublicIPv6);
 
     // Callers hold _lock. True when a subnet of the lease overlaps a subnet of a stored lease. Blocks of

@@ -10,7 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = SubnetsEventIds.LeaseAcquired, Level = LogLevel.Information,
         Message = "Acquired lease {Key} for {PublicIp} (expires {Expiration})")]
-    public static partial void LeaseAcquired(ILogger logger, string key, System.Net.IPAddress publicIp, DateTimeOffset? expiration);
+    public static partial void LeaseAcquired(ILogger logger, string key, System.Net.IPAddress? publicIp, DateTimeOffset? expiration);
 
     [LoggerMessage(EventId = SubnetsEventIds.LeaseRenewed, Level = LogLevel.Debug,
         Message = "Renewed lease {Key} (expires {Expiration})")]
@@ -54,7 +54,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = SubnetsEventIds.PeerAdded, Level = LogLevel.Information,
         Message = "Peer {Key} added or changed (public address {PublicIp})")]
-    public static partial void PeerAdded(ILogger logger, string key, System.Net.IPAddress publicIp);
+    public static partial void PeerAdded(ILogger logger, string key, System.Net.IPAddress? publicIp);
 
     [LoggerMessage(EventId = SubnetsEventIds.PeerRemoved, Level = LogLevel.Information,
         Message = "Peer {Key} removed")]
