@@ -7,7 +7,7 @@ namespace Overlay.Backends.Udp;
 /// <summary>One entry of the tunnel's peer table: a peer subnet and the underlay endpoint datagrams for it go to.</summary>
 /// <param name="Subnet">The peer's overlay subnet (IPv4).</param>
 /// <param name="Endpoint">The peer's public address and the network's UDP port.</param>
-public sealed record UdpPeerEntry(IPNetwork Subnet, IPEndPoint Endpoint);
+internal sealed record UdpPeerEntry(IPNetwork Subnet, IPEndPoint Endpoint);
 
 /// <summary>
 /// The udp backend's per-peer "kernel objects": entries of the engine's <see cref="TunnelPeerTable"/>. With this

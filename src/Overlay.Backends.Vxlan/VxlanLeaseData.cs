@@ -86,7 +86,7 @@ public readonly record struct VxlanLeaseData(int Vni, MacAddress VtepMac)
     /// restarts, reboots and device re-creation, locally administered and unicast
     /// (<c>first byte &amp; 0xFE | 0x02</c>, as flannel's random MACs).
     /// </summary>
-    public static MacAddress StableMac(int vni, string family, string identity)
+    internal static MacAddress StableMac(int vni, string family, string identity)
     {
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"overlay-vxlan|{vni}|{family}|{identity}")));
         hash[0] = (byte)((hash[0] & 0xFE) | 0x02);

@@ -9,7 +9,7 @@ namespace Overlay.Hosting;
 /// <summary>
 /// Settings of an <see cref="OverlayAgent"/>: flanneld's agent flags as an
 /// options class, plus what an embedded agent needs (a network namespace to run the node in,
-/// reconcile settings). Validated at start by <see cref="OverlayAgentOptionsValidator"/>.
+/// reconcile settings). Validated when the <see cref="OverlayAgent"/> is created (with a host, also at host start).
 /// </summary>
 public sealed class OverlayAgentOptions
 {

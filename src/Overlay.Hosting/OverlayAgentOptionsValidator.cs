@@ -6,7 +6,7 @@ namespace Overlay.Hosting;
 
 /// <summary>Validates <see cref="OverlayAgentOptions"/> with flanneld's rules and messages
 /// (hand-written: no reflection, AOT-safe).</summary>
-public sealed class OverlayAgentOptionsValidator : IValidateOptions<OverlayAgentOptions>
+internal sealed class OverlayAgentOptionsValidator : IValidateOptions<OverlayAgentOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, OverlayAgentOptions options)

@@ -7,7 +7,7 @@ namespace Overlay.Hosting;
 /// service. A start-up failure or a failed peer loop ends <see cref="ExecuteAsync"/> with that
 /// error, which by default stops the host (flanneld exits 1 then); a lost lease does not.
 /// </summary>
-public sealed class OverlayAgentService : BackgroundService
+internal sealed class OverlayAgentService : BackgroundService
 {
     private readonly OverlayAgent _agent;
 

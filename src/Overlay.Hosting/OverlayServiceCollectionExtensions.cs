@@ -14,7 +14,7 @@ public static class OverlayServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the agent: <see cref="OverlayAgentOptions"/> (validated on start), the backend
-    /// registry, an <see cref="OverlayAgent"/> singleton and the <see cref="OverlayAgentService"/>
+    /// registry, an <see cref="OverlayAgent"/> singleton and a hosted service (<c>IHostedService</c>)
     /// that runs it. Add backends (<c>.AddHostGwBackend()</c>) and a registry
     /// (<see cref="UseSubnetRegistry(IOverlayBuilder, ISubnetRegistry)"/>,
     /// <see cref="UseNetConfFile"/>) on the returned builder.

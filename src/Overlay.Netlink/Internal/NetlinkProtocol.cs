@@ -1,7 +1,7 @@
-namespace Overlay.Netlink;
+namespace Overlay.Netlink.Internal;
 
 /// <summary>Netlink protocol numbers (the third argument of <c>socket(AF_NETLINK, …)</c>).</summary>
-public static class NetlinkProtocol
+internal static class NetlinkProtocol
 {
     /// <summary>NETLINK_ROUTE (rtnetlink).</summary>
     public const int Route = 0;

@@ -1,7 +1,7 @@
-namespace Overlay.Netlink;
+namespace Overlay.Netlink.Internal;
 
 /// <summary>Linux address families used in netlink family headers.</summary>
-public static class LinuxAddressFamily
+internal static class LinuxAddressFamily
 {
     /// <summary>AF_UNSPEC.</summary>
     public const byte Unspecified = 0;

@@ -1,7 +1,7 @@
-namespace Overlay.Netlink;
+namespace Overlay.Netlink.Internal;
 
 /// <summary>XFRM message types (<c>XFRM_MSG_*</c>, linux/xfrm.h).</summary>
-public static class XfrmMessageType
+internal static class XfrmMessageType
 {
     /// <summary>XFRM_MSG_NEWSA.</summary>
     public const ushort NewState = 16;

@@ -1,7 +1,7 @@
-namespace Overlay.Netlink;
+namespace Overlay.Netlink.Internal;
 
 /// <summary>XFRM attributes (<c>XFRMA_*</c>).</summary>
-public static class XfrmAttributeType
+internal static class XfrmAttributeType
 {
     /// <summary>XFRMA_ALG_AUTH (struct xfrm_algo).</summary>
     public const ushort AuthenticationAlgorithm = 1;
