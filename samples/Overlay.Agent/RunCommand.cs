@@ -155,10 +155,9 @@ internal static class RunCommand
                 return 1;
             }
 
-            IPAddress? reach = null, ip4 = null, ip6 = null;
-            if ((canReach is not null && !IPAddress.TryParse(canReach, out reach))
-                || (public4 is not null && !IPAddress.TryParse(public4, out ip4))
-                || (public6 is not null && !IPAddress.TryParse(public6, out ip6)))
+            if ((canReach is not null && !IPAddress.TryParse(canReach, out _))
+                || (public4 is not null && !IPAddress.TryParse(public4, out _))
+                || (public6 is not null && !IPAddress.TryParse(public6, out _)))
             {
                 await Console.Error.WriteLineAsync("Invalid address in --iface-can-reach, --public-ip or --public-ipv6.");
                 return 1;
@@ -182,9 +181,9 @@ internal static class RunCommand
                     o.ExternalInterface.InterfaceRegexes.Add(r);
                 }
 
-                o.ExternalInterface.CanReach = reach;
-                o.ExternalInterface.PublicIP = ip4;
-                o.ExternalInterface.PublicIPv6 = ip6;
+                o.ExternalInterface.CanReach = canReach;
+                o.ExternalInterface.PublicIP = public4;
+                o.ExternalInterface.PublicIPv6 = public6;
                 o.SubnetFilePath = subnetPath;
                 o.SubnetLeaseRenewMargin = TimeSpan.FromMinutes(margin);
                 o.IPMasq = masq;

@@ -27,15 +27,9 @@ public static class ExternalInterfaceDiscovery
             throw new ArgumentException("At least one address family must be enabled.", nameof(ipv4));
         }
 
-        if (options.PublicIP is { AddressFamily: not AddressFamily.InterNetwork } badV4)
-        {
-            throw new ArgumentException($"PublicIP must be an IPv4 address, not '{badV4}'.", nameof(options));
-        }
-
-        if (options.PublicIPv6 is { AddressFamily: not AddressFamily.InterNetworkV6 } badV6)
-        {
-            throw new ArgumentException($"PublicIPv6 must be an IPv6 address, not '{badV6}'.", nameof(options));
-        }
+        IPAddress? publicIP = ParseAddress(options.PublicIP, nameof(ExternalInterfaceOptions.PublicIP), AddressFamily.InterNetwork);
+        IPAddress? publicIPv6 = ParseAddress(options.PublicIPv6, nameof(ExternalInterfaceOptions.PublicIPv6), AddressFamily.InterNetworkV6);
+        IPAddress? canReach = ParseAddress(options.CanReach, nameof(ExternalInterfaceOptions.CanReach), null);
 
         var links = new List<Link>();
         await foreach (Link link in netlink.LinksAsync(cancellationToken).ConfigureAwait(false))
@@ -51,15 +45,15 @@ public static class ExternalInterfaceDiscovery
 
         var view = new InterfaceView(links, addresses);
         (Link link, IPAddress? v4, IPAddress? v6) chosen;
-        if (options.Interfaces.Count == 0 && options.InterfaceRegexes.Count == 0 && options.CanReach is null)
+        if (options.Interfaces.Count == 0 && options.InterfaceRegexes.Count == 0 && canReach is null)
         {
-            chosen = options.PublicIP is { } && ipv4 ? ByAddress(view, options.PublicIP, ipv4, ipv6, options)
-                : options.PublicIPv6 is { } && ipv6 ? ByAddress(view, options.PublicIPv6, ipv4, ipv6, options)
+            chosen = publicIP is { } && ipv4 ? ByAddress(view, publicIP, ipv4, ipv6, options)
+                : publicIPv6 is { } && ipv6 ? ByAddress(view, publicIPv6, ipv4, ipv6, options)
                 : await ByDefaultRouteAsync(netlink, view, ipv4, ipv6, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            chosen = await ByOptionsAsync(netlink, view, options, ipv4, ipv6, cancellationToken).ConfigureAwait(false);
+            chosen = await ByOptionsAsync(netlink, view, options, canReach, ipv4, ipv6, cancellationToken).ConfigureAwait(false);
         }
 
         var (chosenLink, address4, address6) = chosen;
@@ -69,7 +63,7 @@ public static class ExternalInterfaceDiscovery
         }
 
         address4 ??= ipv4 ? view.FirstUsable(chosenLink.Index, AddressFamily.InterNetwork) : null;
-        address6 ??= ipv6 ? options.PublicIPv6 is { } p6 && view.Has(chosenLink.Index, p6) ? p6 : view.FirstUsable(chosenLink.Index, AddressFamily.InterNetworkV6) : null;
+        address6 ??= ipv6 ? publicIPv6 is { } p6 && view.Has(chosenLink.Index, p6) ? p6 : view.FirstUsable(chosenLink.Index, AddressFamily.InterNetworkV6) : null;
         if (ipv4 && address4 is null)
         {
             throw new ExternalInterfaceException($"Interface {chosenLink.Name} has no usable IPv4 address; its addresses: {view.Describe(chosenLink.Index)}.");
@@ -84,12 +78,35 @@ public static class ExternalInterfaceDiscovery
         {
             Address = ipv4 ? address4 : null,
             IPv6Address = ipv6 ? address6 : null,
-            PublicIP = ipv4 ? options.PublicIP ?? address4 : null,
-            PublicIPv6 = ipv6 ? options.PublicIPv6 ?? address6 : null,
+            PublicIP = ipv4 ? publicIP ?? address4 : null,
+            PublicIPv6 = ipv6 ? publicIPv6 ?? address6 : null,
         };
     }
 
-    private static async ValueTask<(Link, IPAddress?, IPAddress?)> ByOptionsAsync(NetlinkClient netlink, InterfaceView view, ExternalInterfaceOptions options, bool ipv4, bool ipv6, CancellationToken cancellationToken)
+    /// <summary>An address option: null when not set; an <see cref="ArgumentException"/> naming the option when it is
+    /// not an address (of <paramref name="family"/>, when given).</summary>
+    private static IPAddress? ParseAddress(string? value, string member, AddressFamily? family)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (!IPAddress.TryParse(value.Trim(), out IPAddress? address) || (family is { } f && address.AddressFamily != f))
+        {
+            string what = family switch
+            {
+                AddressFamily.InterNetwork => "an IPv4 address",
+                AddressFamily.InterNetworkV6 => "an IPv6 address",
+                _ => "an IP address",
+            };
+            throw new ArgumentException($"{member} must be {what}, not '{value}'.");
+        }
+
+        return address;
+    }
+
+    private static async ValueTask<(Link, IPAddress?, IPAddress?)> ByOptionsAsync(NetlinkClient netlink, InterfaceView view, ExternalInterfaceOptions options, IPAddress? canReach, bool ipv4, bool ipv6, CancellationToken cancellationToken)
     {
         var tried = new List<string>();
         foreach (string value in options.Interfaces)
@@ -147,7 +164,7 @@ public static class ExternalInterfaceDiscovery
             tried.Add($"regex {pattern} (matched no address and no name)");
         }
 
-        if (options.CanReach is { } target)
+        if (canReach is { } target)
         {
             IReadOnlyList<Route> routes;
             try

@@ -41,7 +41,8 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
     private volatile IOverlayNetwork? _network;
     private readonly NodeStatusTracker _problems;
     private readonly Lock _statusLock = new();
-    private readonly NetlinkClientOptions _netlinkOptions;
+    private NetlinkClientOptions _netlinkOptions;
+    private NetworkNamespace? _namespace;
     private NodeStatus _status = NodeStatus.Healthy;
     private volatile string _phase = "not started";
     private volatile NetworkConfig? _config;
@@ -217,6 +218,8 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
                 await health.DisposeAsync().ConfigureAwait(false);
             }
 
+            _namespace?.Dispose();
+
             Log.AgentStopped(_logger);
         }
     }
@@ -224,7 +227,13 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
     private async Task RunCoreAsync(CancellationToken cancellationToken)
     {
         string path = _options.SubnetFilePath;
-        Log.AgentStarting(_logger, path, _options.NetlinkOptions.NetworkNamespace);
+        if (_options.NetworkNamespace is { } ns)
+        {
+            _namespace = NetworkNamespaceOption.Open(ns);
+            _netlinkOptions = _netlinkOptions with { NetworkNamespace = _namespace };
+        }
+
+        Log.AgentStarting(_logger, path, _options.NetworkNamespace ?? "(the process's own)");
         // 1. The previous run's subnets, read before anything rewrites the file.
         (IPNetwork? previous4, IPNetwork? previous6) = SubnetEnvFile.ReadPreviousSubnets(path);
         SubnetEnvNetworks previousNetworks = SubnetEnvFile.ReadPreviousNetworks(path);
@@ -233,7 +242,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
         // 2. The health server, before anything slow (liveness works during start-up).
         if (_options.HealthzPort > 0)
         {
-            _health = HealthServer.Start(new IPEndPoint(_options.ParsedHealthzIP, _options.HealthzPort), _options.NetlinkOptions.NetworkNamespace, () => _isReady, _logger, () => NotReadyReason);
+            _health = HealthServer.Start(new IPEndPoint(_options.ParsedHealthzIP, _options.HealthzPort), _namespace, () => _isReady, _logger, () => NotReadyReason);
             Log.HealthServerListening(_logger, _health.Endpoint);
         }
 
@@ -311,7 +320,7 @@ public sealed class OverlayAgent : IAsyncDisposable, IDisposable
             bool masquerading = false;
             if (_options.IPMasq && _masquerade is not null)
             {
-                await _masquerade.SetUpAsync(new MasqueradeContext(config, lease, external, previousNetworks, _options.NetlinkOptions), cancellationToken).ConfigureAwait(false);
+                await _masquerade.SetUpAsync(new MasqueradeContext(config, lease, external, previousNetworks, _netlinkOptions), cancellationToken).ConfigureAwait(false);
                 masquerading = true;
                 Log.MasqueradeConfigured(_logger, lease.Key);
             }

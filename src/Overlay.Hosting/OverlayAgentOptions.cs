@@ -9,7 +9,7 @@ namespace Overlay.Hosting;
 /// <summary>
 /// Settings of an <see cref="OverlayAgent"/>: flanneld's agent flags as an
 /// options class, plus what an embedded agent needs (a network namespace to run the node in,
-/// reconcile settings). Validated when the <see cref="OverlayAgent"/> is created (with a host, also at host start).
+/// reconcile settings). Plain data: every member can be bound from configuration. Validated when the <see cref="OverlayAgent"/> is created (with a host, also at host start).
 /// </summary>
 public sealed class OverlayAgentOptions
 {
@@ -69,10 +69,19 @@ public sealed class OverlayAgentOptions
     /// <summary>The metric of the agent's blackhole routes.</summary>
     public uint BlackholeRouteMetric { get; set; } = DefaultBlackholeRouteMetric;
 
-    /// <summary>How the agent opens netlink connections. Set
-    /// <see cref="NetlinkClientOptions.NetworkNamespace"/> to run the node inside a network namespace:
-    /// interface discovery, the backend, blackhole routes and the health server's socket then all
-    /// live there (the demo runs several agents in one process this way).</summary>
+    /// <summary>
+    /// The network namespace the node runs in: the name of a named namespace (<c>/run/netns/NAME</c>,
+    /// as <c>ip netns add</c> makes it) or an absolute path to a namespace file (<c>/proc/PID/ns/net</c>);
+    /// <see langword="null"/> (the default) is the network of the process. Interface discovery, the
+    /// backend, blackhole routes and the health server's socket then all live there, so one process can
+    /// run several nodes (the lab and the demo do). The agent opens the namespace when it starts and
+    /// closes it when it stops; a namespace that cannot be opened fails the start, naming this option.
+    /// </summary>
+    public string? NetworkNamespace { get; set; }
+
+    /// <summary>Settings of the agent's netlink sockets (buffer sizes, dump retries, acknowledgements).
+    /// Its <see cref="NetlinkClientOptions.NetworkNamespace"/> must stay <see langword="null"/>: options
+    /// carry no handles; the namespace is <see cref="NetworkNamespace"/>, by name or path.</summary>
     public NetlinkClientOptions NetlinkOptions { get; set; } = new();
 
     /// <summary>Reconcile settings handed to the backend (route protocol, repair, retries).</summary>
@@ -93,8 +102,14 @@ public sealed class OverlayAgentOptions
 internal static class OverlayAgentOptionsExtensions
 {
     public static string? PublicIPProblem(this OverlayAgentOptions options) =>
-        options.ExternalInterface.PublicIP is { AddressFamily: not System.Net.Sockets.AddressFamily.InterNetwork } v4 ? $"PublicIP '{v4}' is not an IPv4 address."
-        : options.ExternalInterface.PublicIPv6 is { AddressFamily: not System.Net.Sockets.AddressFamily.InterNetworkV6 } v6 ? $"PublicIPv6 '{v6}' is not an IPv6 address."
+        AddressProblem(options.ExternalInterface.PublicIP, "PublicIP", System.Net.Sockets.AddressFamily.InterNetwork)
+        ?? AddressProblem(options.ExternalInterface.PublicIPv6, "PublicIPv6", System.Net.Sockets.AddressFamily.InterNetworkV6)
+        ?? AddressProblem(options.ExternalInterface.CanReach, "CanReach", null);
+
+    private static string? AddressProblem(string? value, string member, System.Net.Sockets.AddressFamily? family) =>
+        string.IsNullOrWhiteSpace(value) ? null
+        : !IPAddress.TryParse(value.Trim(), out IPAddress? address) ? $"{member} '{value}' is not an IP address."
+        : family is { } f && address.AddressFamily != f ? $"{member} '{value}' is not an {(f == System.Net.Sockets.AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address."
         : null;
 
     public static void ThrowIfInvalid(this OverlayAgentOptions options)

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Overlay.Hosting.Internal;
 using Overlay.Netlink;
 
 namespace Overlay.Hosting;
@@ -61,6 +62,15 @@ internal sealed class OverlayAgentOptionsValidator : IValidateOptions<OverlayAge
         if (options.NetlinkOptions is null || options.Reconcile is null)
         {
             failures.Add("NetlinkOptions and Reconcile must be set.");
+        }
+        else if (options.NetlinkOptions.NetworkNamespace is not null)
+        {
+            failures.Add("NetlinkOptions.NetworkNamespace must not be set: options carry no handles. Set NetworkNamespace to the namespace's name or path.");
+        }
+
+        if (options.NetworkNamespace is { } ns && !NetworkNamespaceOption.IsValid(ns))
+        {
+            failures.Add($"NetworkNamespace '{ns}' is neither the name of a named namespace (no '/') nor an absolute path.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

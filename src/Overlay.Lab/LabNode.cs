@@ -106,7 +106,7 @@ public sealed partial class LabNode : IDisposable
         return new OverlayAgentOptions
         {
             SubnetFilePath = Path.Combine(stateDirectory, Name, "subnet.env"),
-            NetlinkOptions = NetlinkOptions,
+            NetworkNamespace = Namespace,
         };
     }
 
@@ -119,7 +119,7 @@ public sealed partial class LabNode : IDisposable
     /// <param name="registry">The subnet registry (one shared by every node of the lab, typically).</param>
     /// <param name="backends">The backends the agent may choose from (by the network config's type).</param>
     /// <param name="options">The agent's options, e.g. from <see cref="CreateAgentOptions"/>; their
-    /// <see cref="OverlayAgentOptions.NetlinkOptions"/> must point at this node's namespace.</param>
+    /// <see cref="OverlayAgentOptions.NetworkNamespace"/> must be this node's namespace.</param>
     /// <param name="loggerFactory">Logging for the agent; null for none.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running agent.</returns>
@@ -131,10 +131,10 @@ public sealed partial class LabNode : IDisposable
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(backends);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.NetlinkOptions?.NetworkNamespace?.Name != Namespace)
+        if (options.NetworkNamespace != Namespace)
         {
             // Without this the agent would program the namespace the process runs in (the host's).
-            throw new ArgumentException($"The options' NetlinkOptions.NetworkNamespace must be node {Name}'s namespace {Namespace} (see CreateAgentOptions).", nameof(options));
+            throw new ArgumentException($"The options' NetworkNamespace must be node {Name}'s namespace {Namespace} (see CreateAgentOptions).", nameof(options));
         }
 
         var agent = new OverlayAgent(registry, backends, options, loggerFactory: loggerFactory);

@@ -99,19 +99,20 @@ public sealed class ConsumerPackageTests
                 using Overlay.Subnets.Etcd;
 
                 // args: <hosted|agent|custom> <etcd endpoint> <subnet file> <network namespace of the node>
-                using NetworkNamespace node = NetworkNamespace.Open(args[3]);
                 if (args[0] == "hosted")
                 {
-                    using IHost host = BuildVxlanNodeOnEtcd([args[1]], args[2], node);
+                    using IHost host = BuildVxlanNodeOnEtcd([args[1]], args[2], args[3]);
                     await host.RunAsync();
                     return 0;
                 }
+
+                using NetworkNamespace node = NetworkNamespace.Open(args[3]);
 
                 using var stop = new CancellationTokenSource();
                 using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
                 try
                 {
-                    await (args[0] == "agent" ? RunNodeWithoutHostAsync(args[1], args[2], node, stop.Token) : RunNodeWithoutHostingAsync(args[1], args[2], node, stop.Token));
+                    await (args[0] == "agent" ? RunNodeWithoutHostAsync(args[1], args[2], args[3], stop.Token) : RunNodeWithoutHostingAsync(args[1], args[2], node, stop.Token));
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {

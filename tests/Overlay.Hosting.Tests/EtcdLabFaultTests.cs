@@ -43,7 +43,7 @@ public sealed class EtcdLabFaultTests
                 {
                     SubnetFilePath = Path.Combine(dir.Path, node.Namespace, "subnet.env"),
                     SubnetLeaseRenewMargin = TimeSpan.FromMinutes(1),
-                    NetlinkOptions = node.NetlinkOptions,
+                    NetworkNamespace = node.Namespace,
                 });
                 agents.Add((node, registry, agent));
                 await agent.StartAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);

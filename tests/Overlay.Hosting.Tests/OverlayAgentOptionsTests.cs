@@ -46,6 +46,8 @@ public sealed class OverlayAgentOptionsTests
     [InlineData("HealthzPort")]
     [InlineData("BlackholeRouteProtocol")]
     [InlineData("PublicIP")]
+    [InlineData("PublicIPv6")]
+    [InlineData("CanReach")]
     public void Invalid_values_are_reported(string what)
     {
         var options = new OverlayAgentOptions();
@@ -54,7 +56,9 @@ public sealed class OverlayAgentOptionsTests
             case "HealthzIP": options.HealthzIP = "localhost"; break;
             case "HealthzPort": options.HealthzPort = 70000; break;
             case "BlackholeRouteProtocol": options.BlackholeRouteProtocol = options.Reconcile.RouteProtocol; break;
-            case "PublicIP": options.ExternalInterface.PublicIP = IPAddress.Parse("2001:db8::1"); break;
+            case "PublicIP": options.ExternalInterface.PublicIP = "2001:db8::1"; break;
+            case "PublicIPv6": options.ExternalInterface.PublicIPv6 = "198.18.0.1"; break;
+            case "CanReach": options.ExternalInterface.CanReach = "gateway"; break;
         }
 
         ValidateOptionsResult result = new OverlayAgentOptionsValidator().Validate(null, options);

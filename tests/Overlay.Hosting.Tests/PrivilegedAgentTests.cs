@@ -39,7 +39,7 @@ public sealed class PrivilegedAgentTests
                         o.SubnetFilePath = subnetFile;
                         o.HealthzPort = Port;
                         o.IPBlackholeRoute = true;
-                        o.NetlinkOptions = node.NetlinkOptions;
+                        o.NetworkNamespace = node.Namespace;
                     })
                     .UseSubnetRegistry(registry)
                     .AddHostGwBackend();

@@ -19,14 +19,14 @@ public sealed class ReadmeSnippetTests
     private static string ThisFile => Path.Combine(Snippets.RepositoryRoot(), "tests", "Overlay.Hosting.Tests", "ReadmeSnippetTests.cs");
 
     // snippet: vxlan-node-on-etcd
-    static IHost BuildVxlanNodeOnEtcd(string[] etcdEndpoints, string subnetFile, NetworkNamespace? node = null)
+    static IHost BuildVxlanNodeOnEtcd(string[] etcdEndpoints, string subnetFile, string? networkNamespace = null)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.Services.AddEtcdSubnetRegistry(o => o.Endpoints = etcdEndpoints);
         builder.Services.AddOverlay(o =>
             {
                 o.SubnetFilePath = subnetFile;                        // /run/flannel/subnet.env on a real node
-                o.NetlinkOptions = new() { NetworkNamespace = node }; // null: the host's own network
+                o.NetworkNamespace = networkNamespace;                // a name (ip netns) or path; null: the host's network
             })
             .AddVxlanBackend();
         return builder.Build();
@@ -57,7 +57,7 @@ public sealed class ReadmeSnippetTests
         {
             foreach (LabNode node in lab.Nodes)
             {
-                IHost host = BuildVxlanNodeOnEtcd([etcd.Endpoint], Path.Combine(dir.Path, node.Name, "subnet.env"), node.OpenNamespace());
+                IHost host = BuildVxlanNodeOnEtcd([etcd.Endpoint], Path.Combine(dir.Path, node.Name, "subnet.env"), node.Namespace);
                 hosts.Add(host);
                 if (hosts.Count == 1)
                 {

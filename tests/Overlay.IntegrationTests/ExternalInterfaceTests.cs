@@ -89,7 +89,7 @@ public sealed class ExternalInterfaceTests : IAsyncLifetime
     [Fact]
     public async Task Public_ip_overrides_the_advertised_address_only()
     {
-        var options = new ExternalInterfaceOptions { PublicIP = IPAddress.Parse("198.18.31.200") };
+        var options = new ExternalInterfaceOptions { PublicIP = "198.18.31.200" };
         options.InterfaceRegexes.Add(@"198\.18\.30\.\d+");
         ExternalInterface e = await DiscoverAsync(options);
         Assert.Equal((IPAddress.Parse("198.18.30.18"), IPAddress.Parse("198.18.31.200")), (e.Address, e.PublicIP));
@@ -98,7 +98,7 @@ public sealed class ExternalInterfaceTests : IAsyncLifetime
     [Fact]
     public async Task Can_reach_uses_the_route_and_its_source()
     {
-        var options = new ExternalInterfaceOptions { CanReach = IPAddress.Parse("198.18.33.254") };
+        var options = new ExternalInterfaceOptions { CanReach = "198.18.33.254" };
         ExternalInterface e = await DiscoverAsync(options);
         Assert.Equal("ext0", e.Name);
         Assert.Equal(IPAddress.Parse("198.18.32.100"), e.Address);

@@ -115,7 +115,7 @@ public sealed class NamespaceLabTests
             // The options point the agent at the node: refusing others keeps it out of the host's namespace.
             Overlay.Hosting.OverlayAgentOptions options = node.CreateAgentOptions(state);
             Assert.Equal(Path.Combine(state, "n1", "subnet.env"), options.SubnetFilePath);
-            Assert.Equal(node.Namespace, options.NetlinkOptions.NetworkNamespace?.Name);
+            Assert.Equal(node.Namespace, options.NetworkNamespace);
             await Assert.ThrowsAsync<ArgumentException>(() => node.StartOverlayAgentAsync(registry, new BackendRegistry(), new Overlay.Hosting.OverlayAgentOptions(), cancellationToken: Ct));
 
             Lease lease = await registry.AcquireLeaseAsync(new LeaseRequest(new LeaseAttributes { PublicIP = node.Underlay, PublicIPv6 = node.UnderlayV6 }), Ct);

@@ -7,7 +7,7 @@ internal static partial class Log
 {
     [LoggerMessage(EventId = HostingEventIds.AgentStarting, Level = LogLevel.Information,
         Message = "Overlay agent starting: subnet file {SubnetFile}, network namespace {Namespace}")]
-    public static partial void AgentStarting(ILogger logger, string subnetFile, Overlay.Netlink.NetworkNamespace? @namespace);
+    public static partial void AgentStarting(ILogger logger, string subnetFile, string @namespace);
 
     [LoggerMessage(EventId = HostingEventIds.PreviousSubnetsRead, Level = LogLevel.Information,
         Message = "Previous subnets from the subnet file: IPv4 {Subnet}, IPv6 {IPv6Subnet}")]
