@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Overlay.Backends;
 using Overlay.Lab;
-using Overlay.Netlink;
 using Overlay.Subnets.Etcd;
 using Overlay.Subnets.Etcd.Tests.Support;
 using Overlay.Testing;
