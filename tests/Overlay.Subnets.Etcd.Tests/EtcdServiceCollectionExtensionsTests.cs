@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Overlay.Subnets.Etcd.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Subnets.Etcd.Tests;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using CsCheck;
+using Overlay.Testing;
 
 namespace Overlay.Subnets.Tests;
 

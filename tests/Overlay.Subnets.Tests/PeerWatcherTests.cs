@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Text.Json;
+using Overlay.Testing;
 using static Overlay.Subnets.Tests.TestRegistry;
 
 namespace Overlay.Subnets.Tests;

@@ -1,6 +1,7 @@
 using System.Net;
 using Overlay.Netlink.Internal;
 using Overlay.Netlink.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Netlink.Tests.Unit;
 
@@ -13,7 +14,7 @@ public sealed class ClientBehaviourTests
     [Fact]
     public async Task Log_events_use_the_documented_ids()
     {
-        using var logs = new ListLoggerFactory();
+        using var logs = new ListLogger();
         var kernel = new FakeKernel();
         int call = 0;
         kernel.OnSend = sent =>

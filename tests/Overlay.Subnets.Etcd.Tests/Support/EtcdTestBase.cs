@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Overlay.Testing;
 
 namespace Overlay.Subnets.Etcd.Tests.Support;
 
