@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Overlay.Lab;
 using Overlay.Subnets;
-using Overlay.Subnets.Etcd.Tests.Support;
 using Overlay.Testing;
 
 namespace Overlay.Hosting.Tests;
@@ -156,13 +155,13 @@ public sealed class ConsumerPackageTests
             await etcd.PutAsync("/coreos.com/network/config", """{"Network":"198.19.0.0/16","Backend":{"Type":"vxlan"}}""");
             await using NamespaceLab lab = await NamespaceLab.CreateAsync(new LabOptions { Nodes = 3, IPv6 = false }, ct);
             string[] modes = ["hosted", "agent", "custom"];
-            var nodes = new List<(LabNode Node, Privileged.RunningProcess Process, string SubnetFile)>();
+            var nodes = new List<(LabNode Node, RunningProcess Process, string SubnetFile)>();
             try
             {
                 foreach ((LabNode node, string mode) in lab.Nodes.Zip(modes))
                 {
                     string subnetFile = Path.Combine(work, node.Name, "subnet.env");
-                    nodes.Add((node, new Privileged.RunningProcess(Privileged.DotnetHost, [Path.Combine(output, "Consumer.dll"), mode, etcd.Endpoint, subnetFile, node.Namespace], env), subnetFile));
+                    nodes.Add((node, new RunningProcess(SampleAgent.DotnetHost, [Path.Combine(output, "Consumer.dll"), mode, etcd.Endpoint, subnetFile, node.Namespace], env), subnetFile));
                 }
 
                 foreach (var (node, process, subnetFile) in nodes)

@@ -5,7 +5,6 @@ using Overlay.Backends.HostGw;
 using Overlay.Lab;
 using Overlay.Subnets;
 using Overlay.Subnets.Etcd;
-using Overlay.Subnets.Etcd.Tests.Support;
 using Overlay.Testing;
 
 namespace Overlay.Hosting.Tests;
@@ -56,7 +55,7 @@ public sealed class EtcdLabFaultTests
             LabNode from = agents[0].Node, to = agents[1].Node;
 
             // 400 echo requests at 10/s (40 s) cover the outage (20 s) and etcd's restart.
-            using var ping = new Privileged.RunningProcess("ip",
+            using var ping = new RunningProcess("ip",
                 ["netns", "exec", from.Namespace, "ping", "-n", "-i", "0.1", "-c", "400", "-I", from.PodAddress!.ToString(), to.PodAddress!.ToString()]);
             await Privileged.EventuallyAsync(() => Task.FromResult(ping.Stdout.Contains("icmp_seq=5 ", StringComparison.Ordinal) || ping.Process.HasExited),
                 () => "the ping runs: " + ping.Stdout + ping.Stderr);

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Overlay.Subnets;
 using Overlay.Subnets.Etcd;
-using Overlay.Subnets.Etcd.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Hosting.Tests;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Overlay.Lab;
-using Overlay.Subnets.Etcd.Tests.Support;
 using Overlay.Testing;
 
 namespace Overlay.Hosting.Tests;
@@ -30,8 +29,8 @@ public sealed class EtcdSampleTests
         string subnetFile = Path.Combine(dir.Path, "subnet.env");
 
         // --etcd-endpoints on the command line (a comma-separated list); the prefix from FLANNELD_ETCD_PREFIX.
-        using var agent = new Privileged.RunningProcess("ip",
-            ["netns", "exec", node.Namespace, Privileged.DotnetHost, Privileged.AgentDll, "run",
+        using var agent = new RunningProcess("ip",
+            ["netns", "exec", node.Namespace, SampleAgent.DotnetHost, SampleAgent.Dll, "run",
              "--etcd-endpoints", $"{etcd.Endpoint},{etcd.Endpoint}", "--subnet-file", subnetFile, "--iface", "eth0",
              "--net-config-path", Path.Combine(dir.Path, "absent-net-conf.json")],
             new Dictionary<string, string> { ["FLANNELD_ETCD_PREFIX"] = Prefix });
@@ -62,8 +61,8 @@ public sealed class EtcdSampleTests
         const string Secret = "s3cret-ovl-pw";
 
         // Invalid (a certificate without its key): the settings are reported, never the password.
-        using var run = new Privileged.RunningProcess(Privileged.DotnetHost,
-            [Privileged.AgentDll, "run", "--etcd-endpoints", "https://127.0.0.1:1", "--etcd-username", "ovl", "--etcd-certfile", "/nonexistent/cert.pem"],
+        using var run = new RunningProcess(SampleAgent.DotnetHost,
+            [SampleAgent.Dll, "run", "--etcd-endpoints", "https://127.0.0.1:1", "--etcd-username", "ovl", "--etcd-certfile", "/nonexistent/cert.pem"],
             new Dictionary<string, string> { ["FLANNELD_ETCD_PASSWORD"] = Secret });
         Assert.Equal(1, await run.WaitAsync(60));
         Assert.Contains("invalid etcd settings", run.Stderr, StringComparison.Ordinal);
@@ -78,7 +77,7 @@ public sealed class EtcdSampleTests
         CancellationToken ct = TestContext.Current.CancellationToken;
         await using EtcdServer etcd = await EtcdServer.StartAsync(cancellationToken: ct);
 
-        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "host-gw", "--etcd-endpoints", etcd.Endpoint]);
+        using var demo = new RunningProcess(SampleAgent.DotnetHost, [SampleAgent.Dll, "demo", "--backend", "host-gw", "--etcd-endpoints", etcd.Endpoint]);
         int exit = await demo.WaitAsync(300);
         Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
         Assert.Contains("no /coreos.com/network/config yet; wrote one from the demo's options", demo.Stdout, StringComparison.Ordinal);
@@ -104,8 +103,8 @@ public sealed class EtcdSampleTests
         await using EtcdServer etcd = await EtcdServer.StartAsync(cancellationToken: ct);
         await etcd.PutAsync("/ovl-demo/network/config", """{"Network":"198.19.128.0/17","SubnetLen":25,"Backend":{"Type":"host-gw"}}""");
 
-        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost,
-            [Privileged.AgentDll, "demo", "--backend", "host-gw", "--nodes", "2", "--etcd-endpoints", etcd.Endpoint, "--etcd-prefix", "/ovl-demo/network"]);
+        using var demo = new RunningProcess(SampleAgent.DotnetHost,
+            [SampleAgent.Dll, "demo", "--backend", "host-gw", "--nodes", "2", "--etcd-endpoints", etcd.Endpoint, "--etcd-prefix", "/ovl-demo/network"]);
         int exit = await demo.WaitAsync(300);
         Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
         Assert.Contains("/ovl-demo/network/config exists and wins over the demo's options", demo.Stdout, StringComparison.Ordinal);

@@ -66,17 +66,17 @@ public sealed class PrivilegedAgentTests
 
                 // subnet.env: flannel's variables, in flannel's order, first host addresses, MTU of eth0.
                 string expected = "FLANNEL_NETWORK=198.19.0.0/16\n"
-                    + $"FLANNEL_SUBNET={Privileged.FirstHost(lease.Subnet!.Value)}\n"
+                    + $"FLANNEL_SUBNET={SampleAgent.FirstHost(lease.Subnet!.Value)}\n"
                     + "FLANNEL_IPV6_NETWORK=2001:db8:19::/48\n"
-                    + $"FLANNEL_IPV6_SUBNET={Privileged.FirstHost(lease.IPv6Subnet!.Value)}\n"
+                    + $"FLANNEL_IPV6_SUBNET={SampleAgent.FirstHost(lease.IPv6Subnet!.Value)}\n"
                     + "FLANNEL_MTU=1500\n"
                     + "FLANNEL_IPMASQ=false\n";
                 Assert.Equal(expected, await File.ReadAllTextAsync(subnetFile, ct));
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(subnetFile));
 
                 // Health endpoints inside the node's namespace, on 127.0.0.1.
-                Assert.Equal("HTTP/1.1 200 OK|flanneld is running", await Privileged.HttpGetInNodeAsync(node, Port, "/healthz"));
-                Assert.Equal("HTTP/1.1 200 OK|flanneld is ready", await Privileged.HttpGetInNodeAsync(node, Port, "/readyz"));
+                Assert.Equal("HTTP/1.1 200 OK|flanneld is running", await SampleAgent.HttpGetInNodeAsync(node, Port, "/healthz"));
+                Assert.Equal("HTTP/1.1 200 OK|flanneld is ready", await SampleAgent.HttpGetInNodeAsync(node, Port, "/readyz"));
 
                 // Peer routes (host-gw, protocol 111) and the own blackhole routes (protocol 112, high metric).
                 foreach (var (peerNode, peerHost, _) in hosts.Where(h => h.Node != node))
@@ -108,7 +108,7 @@ public sealed class PrivilegedAgentTests
             Lease again = await readyAgain.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
             Assert.Equal(before.Subnet, again.Subnet);
             Assert.Equal(beforeContent, await File.ReadAllTextAsync(lossFile, ct));
-            Assert.Equal("HTTP/1.1 200 OK|flanneld is ready", await Privileged.HttpGetInNodeAsync(lossNode, Port, "/readyz"));
+            Assert.Equal("HTTP/1.1 200 OK|flanneld is ready", await SampleAgent.HttpGetInNodeAsync(lossNode, Port, "/readyz"));
             Assert.False(lossAgent.Completion.IsCompleted);
             foreach (var (peerNode, _, _) in hosts.Skip(1))
             {
@@ -126,7 +126,7 @@ public sealed class PrivilegedAgentTests
             Assert.Equal(3, (await registry.GetLeasesAsync(ct)).Count);
             var after = await Privileged.RoutesAsync(hosts[0].Node, ipv6: false);
             Assert.Equal(2, after.Count(r => r.Str("protocol") == "111"));
-            await Assert.ThrowsAnyAsync<Exception>(() => Privileged.HttpGetInNodeAsync(hosts[0].Node, Port, "/healthz")); // the health server is gone
+            await Assert.ThrowsAnyAsync<Exception>(() => SampleAgent.HttpGetInNodeAsync(hosts[0].Node, Port, "/healthz")); // the health server is gone
         }
         finally
         {
@@ -157,8 +157,8 @@ public sealed class PrivilegedSampleTests
         await File.WriteAllTextAsync(netConf, """{"Network":"198.19.0.0/16","Backend":{"Type":"host-gw"}}""", ct);
 
         // --subnet-file on the command line wins over FLANNELD_SUBNET_FILE; FLANNELD_HEALTHZ_PORT fills the missing flag.
-        using var agent = new Privileged.RunningProcess("ip",
-            ["netns", "exec", node.Namespace, Privileged.DotnetHost, Privileged.AgentDll, "run", "--net-config-path", netConf, "--subnet-file", subnetFile, "--iface", "eth0"],
+        using var agent = new RunningProcess("ip",
+            ["netns", "exec", node.Namespace, SampleAgent.DotnetHost, SampleAgent.Dll, "run", "--net-config-path", netConf, "--subnet-file", subnetFile, "--iface", "eth0"],
             new Dictionary<string, string> { ["FLANNELD_HEALTHZ_PORT"] = "8081", ["FLANNELD_SUBNET_FILE"] = ignored, ["FLANNELD_IP_BLACKHOLE_ROUTE"] = "true" });
 
         await Privileged.EventuallyAsync(() => Task.FromResult(File.Exists(subnetFile) || agent.Process.HasExited), "the subnet file is written");
@@ -166,8 +166,8 @@ public sealed class PrivilegedSampleTests
         string content = await File.ReadAllTextAsync(subnetFile, ct);
         Assert.Matches(@"^FLANNEL_NETWORK=198\.19\.0\.0/16\nFLANNEL_SUBNET=198\.19\.\d+\.1/24\nFLANNEL_MTU=1500\nFLANNEL_IPMASQ=false\n$", content);
         Assert.False(File.Exists(ignored));
-        Assert.Equal("HTTP/1.1 200 OK|flanneld is running", await Privileged.HttpGetInNodeAsync(node, 8081, "/healthz"));
-        await Privileged.EventuallyAsync(async () => await Privileged.HttpGetInNodeAsync(node, 8081, "/readyz") == "HTTP/1.1 200 OK|flanneld is ready", "/readyz answers ready");
+        Assert.Equal("HTTP/1.1 200 OK|flanneld is running", await SampleAgent.HttpGetInNodeAsync(node, 8081, "/healthz"));
+        await Privileged.EventuallyAsync(async () => await SampleAgent.HttpGetInNodeAsync(node, 8081, "/readyz") == "HTTP/1.1 200 OK|flanneld is ready", "/readyz answers ready");
         string subnet = content.Split('\n')[1]["FLANNEL_SUBNET=".Length..].Replace(".1/24", ".0/24", StringComparison.Ordinal);
         await Privileged.EventuallyAsync(async () =>
             (await Privileged.RoutesAsync(node, false, "type", "blackhole")).Any(r => r.Str("dst") == subnet),
@@ -190,8 +190,8 @@ public sealed class PrivilegedSampleTests
         using var dir = new TempDirectory();
         string netConf = Path.Combine(dir.Path, "net-conf.json");
         await File.WriteAllTextAsync(netConf, """{"Network":"198.19.0.0/16","Backend":{"Type":"host-gw"}}""", ct);
-        using var run = new Privileged.RunningProcess("ip",
-            ["netns", "exec", lab.Nodes[0].Namespace, Privileged.DotnetHost, Privileged.AgentDll, "run", "--net-config-path", netConf, "--subnet-file", Path.Combine(dir.Path, "subnet.env"), "--iface", "nosuch0"]);
+        using var run = new RunningProcess("ip",
+            ["netns", "exec", lab.Nodes[0].Namespace, SampleAgent.DotnetHost, SampleAgent.Dll, "run", "--net-config-path", netConf, "--subnet-file", Path.Combine(dir.Path, "subnet.env"), "--iface", "nosuch0"]);
 
         Assert.Equal(1, await run.WaitAsync(60));
         Assert.Contains("the agent failed: No interface matches: tried name nosuch0", run.Stderr, StringComparison.Ordinal);
@@ -202,7 +202,7 @@ public sealed class PrivilegedSampleTests
     public async Task Run_with_an_out_of_range_renew_margin_exits_1_with_flannels_message()
     {
         Privileged.Require();
-        using var run = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "run", "--subnet-lease-renew-margin", "1440"]);
+        using var run = new RunningProcess(SampleAgent.DotnetHost, [SampleAgent.Dll, "run", "--subnet-lease-renew-margin", "1440"]);
         Assert.Equal(1, await run.WaitAsync(60));
         Assert.Contains("Invalid subnet-lease-renew-margin option, out of acceptable range", run.Stderr, StringComparison.Ordinal);
     }
@@ -213,7 +213,7 @@ public sealed class PrivilegedSampleTests
     public async Task Demo_with_host_gw_exits_0_and_leaves_no_namespace_behind(bool ipv6)
     {
         Privileged.Require();
-        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, ipv6 ? [Privileged.AgentDll, "demo", "--backend", "host-gw", "--ipv6"] : [Privileged.AgentDll, "demo", "--backend", "host-gw"]);
+        using var demo = new RunningProcess(SampleAgent.DotnetHost, ipv6 ? [SampleAgent.Dll, "demo", "--backend", "host-gw", "--ipv6"] : [SampleAgent.Dll, "demo", "--backend", "host-gw"]);
         int exit = await demo.WaitAsync(300);
 
         Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
@@ -261,7 +261,7 @@ public sealed class PrivilegedSampleTests
     public async Task Demo_with_alloc_checks_distinct_leases_and_says_connectivity_is_not_part_of_it()
     {
         Privileged.Require();
-        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "alloc", "--nodes", "4"]);
+        using var demo = new RunningProcess(SampleAgent.DotnetHost, [SampleAgent.Dll, "demo", "--backend", "alloc", "--nodes", "4"]);
         int exit = await demo.WaitAsync(300);
 
         Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
@@ -274,7 +274,7 @@ public sealed class PrivilegedSampleTests
     public async Task Demo_with_an_unknown_backend_lists_the_registered_ones()
     {
         Privileged.Require();
-        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "ipsec"]);
+        using var demo = new RunningProcess(SampleAgent.DotnetHost, [SampleAgent.Dll, "demo", "--backend", "ipsec"]);
         Assert.Equal(2, await demo.WaitAsync(60));
         Assert.Contains("unknown backend 'ipsec'; registered: alloc, aws-vpc, host-gw", demo.Stderr, StringComparison.Ordinal);
         Assert.Empty(LeftoverNamespaces(demo.Process.Id));
@@ -286,11 +286,11 @@ public sealed class PrivilegedSampleTests
         Privileged.Require(); // to switch to nobody
 
         // nobody cannot read the build output where the clone may live (a directory only root can enter): run a copy.
-        string copy = Privileged.CopyAgentForOtherUsers();
+        string copy = SampleAgent.CopyForOtherUsers();
         try
         {
-            using var demo = new Privileged.RunningProcess("setpriv",
-                ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Privileged.DotnetHost, Path.Combine(copy, Path.GetFileName(Privileged.AgentDll)), "demo"],
+            using var demo = new RunningProcess("setpriv",
+                ["--reuid=nobody", "--regid=nogroup", "--clear-groups", SampleAgent.DotnetHost, Path.Combine(copy, Path.GetFileName(SampleAgent.Dll)), "demo"],
                 new Dictionary<string, string> { ["HOME"] = "/tmp", ["DOTNET_CLI_HOME"] = "/tmp" });
             int exit = await demo.WaitAsync(60);
 

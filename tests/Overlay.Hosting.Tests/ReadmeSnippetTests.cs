@@ -3,7 +3,6 @@ using Microsoft.Extensions.Hosting;
 using Overlay.Backends;
 using Overlay.Lab;
 using Overlay.Subnets.Etcd;
-using Overlay.Subnets.Etcd.Tests.Support;
 using Overlay.Testing;
 
 namespace Overlay.Hosting.Tests;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Overlay.Subnets.Etcd.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Subnets.Etcd.Tests;
 

@@ -1,4 +1,5 @@
 using Overlay.Subnets.Etcd.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Subnets.Etcd.Tests;
 

@@ -6,7 +6,7 @@ using Overlay.Encap.Tests.Infrastructure;
 namespace Overlay.Encap.Tests.Privileged;
 
 /// <summary>Two namespaces joined by a veth pair, the engine's raw IP-in-IP transport in each (a kernel without ipip needs nothing else).</summary>
-[Trait("Category", Infrastructure.Privileged.Category)]
+[Trait("Category", Testing.Privileged.Category)]
 public sealed class IPIPTunnelEndToEndTests
 {
     private const long TransferBytes = 100L * 1024 * 1024;
@@ -84,7 +84,7 @@ public sealed class IPIPTunnelEndToEndTests
     [InlineData(2)]
     public async Task Ping_and_100_MB_of_tcp_cross_the_raw_ipip_tunnel_with_the_same_sha256(int queues)
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var nsA = TestNamespace.Create();
         using var nsB = TestNamespace.Create();
@@ -151,7 +151,7 @@ public sealed class IPIPTunnelEndToEndTests
     [Fact]
     public async Task Packets_from_a_non_peer_or_with_a_foreign_inner_source_are_dropped_and_counted()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var nsA = TestNamespace.Create();
         using var nsB = TestNamespace.Create();
@@ -190,7 +190,7 @@ public sealed class IPIPTunnelEndToEndTests
     [Fact]
     public async Task Tshark_sees_ipv4_protocol_4_whose_inner_packet_is_the_pod_packet()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         Pcap.RequireTshark();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var nsA = TestNamespace.Create();

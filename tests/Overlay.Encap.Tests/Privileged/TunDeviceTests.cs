@@ -4,7 +4,7 @@ using Overlay.Encap.Tests.Infrastructure;
 
 namespace Overlay.Encap.Tests.Privileged;
 
-[Trait("Category", Infrastructure.Privileged.Category)]
+[Trait("Category", Testing.Privileged.Category)]
 public sealed class TunDeviceTests
 {
     private static JsonElement LinkDetails(TestNamespace ns, string name)
@@ -16,7 +16,7 @@ public sealed class TunDeviceTests
     [Fact]
     public void Creates_a_tun_device_in_the_calling_threads_namespace()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         using var ns = TestNamespace.Create();
         using TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun0", VirtioNetHeader = true, MultiQueue = true, Offloads = TunOffloads.Checksum | TunOffloads.TcpSegmentationIPv4 }));
 
@@ -38,7 +38,7 @@ public sealed class TunDeviceTests
     [Fact]
     public void Device_disappears_when_its_last_queue_is_closed()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         using var ns = TestNamespace.Create();
         TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun1" }));
         Assert.Equal(0, ns.Exec("ip", "link", "show", "dev", "ovltun1").ExitCode);
@@ -49,7 +49,7 @@ public sealed class TunDeviceTests
     [Fact]
     public async Task Answers_a_ping_read_from_the_device()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var ns = TestNamespace.Create();
         using TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun2" }));
@@ -95,7 +95,7 @@ public sealed class TunDeviceTests
     [Fact]
     public async Task Pending_read_is_cancelled_and_disposal_fails_reads()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         using var ns = TestNamespace.Create();
         TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun3" }));
         using var cts = new CancellationTokenSource();
@@ -114,7 +114,7 @@ public sealed class TunDeviceTests
     [Fact]
     public async Task Queue_read_by_its_own_thread_never_wakes_the_shared_poller()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var ns = TestNamespace.Create();
         Assert.Equal(0, ns.Exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1").ExitCode); // no MLD/RS packets in the queue

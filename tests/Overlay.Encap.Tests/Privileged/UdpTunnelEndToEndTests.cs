@@ -6,7 +6,7 @@ using Overlay.Encap.Tests.Infrastructure;
 namespace Overlay.Encap.Tests.Privileged;
 
 /// <summary>Two namespaces ("hosts") joined by a veth pair, one engine in each, flannel's udp backend layout.</summary>
-[Trait("Category", Infrastructure.Privileged.Category)]
+[Trait("Category", Testing.Privileged.Category)]
 public sealed class UdpTunnelEndToEndTests
 {
     private const long TransferBytes = 100L * 1024 * 1024;
@@ -85,7 +85,7 @@ public sealed class UdpTunnelEndToEndTests
     [InlineData(true, 2)]
     public async Task Ping_and_100_MB_of_tcp_cross_the_tunnel_byte_for_byte(bool offloads, int queues)
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var nsA = TestNamespace.Create();
         using var nsB = TestNamespace.Create();
@@ -200,7 +200,7 @@ public sealed class UdpTunnelEndToEndTests
     [Fact]
     public async Task Unknown_destination_gets_icmp_and_bad_senders_are_dropped_and_counted()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var nsA = TestNamespace.Create();
         using var nsB = TestNamespace.Create();
@@ -302,7 +302,7 @@ public sealed class UdpTunnelEndToEndTests
     [Fact]
     public async Task Wire_format_is_one_raw_ipv4_packet_per_datagram_as_tshark_sees_it()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         Pcap.RequireTshark();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var nsA = TestNamespace.Create();

@@ -7,7 +7,7 @@ using Overlay.Encap.Tests.Infrastructure;
 namespace Overlay.Encap.Tests.Privileged;
 
 /// <summary>The kernel's own VXLAN device is the peer of our codec, in both directions.</summary>
-[Trait("Category", Infrastructure.Privileged.Category)]
+[Trait("Category", Testing.Privileged.Category)]
 public sealed class VxlanInteropTests
 {
     private static readonly byte[] PeerMac = [0x02, 0x00, 0xc6, 0x13, 0x02, 0x02];
@@ -15,7 +15,7 @@ public sealed class VxlanInteropTests
     [Fact]
     public async Task Kernel_vxlan_frames_decode_and_our_frames_reach_the_kernel_stack()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var a = TestNamespace.Create();
         using var b = TestNamespace.Create();
@@ -104,7 +104,7 @@ public sealed class VxlanInteropTests
     [Fact]
     public async Task Raw_outer_packet_built_by_the_codec_is_accepted_by_kernel_vxlan()
     {
-        Assert.SkipUnless(Infrastructure.Privileged.IsRoot, Infrastructure.Privileged.SkipReason);
+        Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var a = TestNamespace.Create();
         using var b = TestNamespace.Create();

@@ -13,7 +13,7 @@ public sealed class AddressAndRouteTests
     [Fact]
     public async Task Addresses_are_added_replaced_listed_and_deleted()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (int ul0, int vx0) = t.CreateUnderlayAndVxlan();
         var v4 = new LinkAddress { InterfaceIndex = vx0, Address = IPAddress.Parse("198.19.1.0"), PrefixLength = 32 };
@@ -45,7 +45,7 @@ public sealed class AddressAndRouteTests
     [Fact]
     public async Task Routes_of_every_kind_are_installed_as_ip_route_shows_them()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (int ul0, int vx0) = t.CreateUnderlayAndVxlan();
         t.Ip("addr add 2001:db8:18::1/64 dev ul0 nodad");
@@ -94,7 +94,7 @@ public sealed class AddressAndRouteTests
     [Fact]
     public async Task Route_get_agrees_with_ip_route_get()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (int ul0, _) = t.CreateUnderlayAndVxlan();
         Route route = Assert.Single(await t.Client.RouteGetAsync(IPAddress.Parse("198.18.0.7"), Ct));
@@ -111,7 +111,7 @@ public sealed class AddressAndRouteTests
     [Fact]
     public async Task Route_errors_carry_extended_ack_text()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (int ul0, _) = t.CreateUnderlayAndVxlan();
         var route = new Route { Destination = IPNetwork.Parse("198.19.4.0/24"), Gateway = IPAddress.Parse("198.18.0.2"), Protocol = 77 };

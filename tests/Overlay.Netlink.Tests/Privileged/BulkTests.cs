@@ -23,7 +23,7 @@ public sealed class BulkTests
     [InlineData(true)]
     public async Task Bulk_routes_are_installed_refused_per_item_and_deleted(bool acknowledgeEach)
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create(new NetlinkClientOptions { BulkAcknowledgeEach = acknowledgeEach });
         (_, int vx0) = t.CreateUnderlayAndVxlan();
         List<Route> routes = Routes(3000, vx0);
@@ -57,7 +57,7 @@ public sealed class BulkTests
     [Fact]
     public async Task Bulk_neighbors_and_fdb_entries_match_ip_and_bridge()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (_, int vx0) = t.CreateUnderlayAndVxlan();
         const int count = 2000;

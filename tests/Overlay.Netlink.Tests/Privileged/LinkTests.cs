@@ -12,7 +12,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Vxlan_link_is_created_with_every_attribute_and_read_back()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         t.Ip("link add ul0 type veth peer name ul1");
         t.Ip("addr add 198.18.0.1/24 dev ul0");
@@ -64,7 +64,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Vxlan_ipv6_link_reports_local6()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         await t.Client.LinkAddAsync(new VxlanLinkSpec { Name = "flannel-v6.1", Vni = 1, Local = IPAddress.Parse("2001:db8:18::1"), Port = 4789, Learning = false }, Ct);
         JsonElement data = t.IpJson("-d link show dev flannel-v6.1")[0].GetProperty("linkinfo").GetProperty("info_data");
@@ -77,7 +77,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Veth_peer_is_created_in_another_namespace()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var a = TestNamespace.Create();
         using var b = TestNamespace.Create();
         Link link = await a.Client.LinkAddAsync(new VethLinkSpec { Name = "va", PeerName = "vb", PeerNamespace = b.Namespace, Mtu = 1400 }, Ct);
@@ -92,7 +92,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Bridge_master_and_link_changes_are_applied()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         Link bridge = await t.Client.LinkAddAsync(new BridgeLinkSpec { Name = "br0" }, Ct);
         Assert.IsType<BridgeLinkSpec>(bridge.Spec);
@@ -121,7 +121,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Tun_device_is_created_persistent_and_reported_as_tun()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         Link link = await t.Client.LinkAddAsync(new TunLinkSpec { Name = "flannel0", Mtu = 1472, MultiQueue = true }, Ct);
         JsonElement ip = t.IpJson("-d link show dev flannel0")[0];
@@ -138,7 +138,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Links_listing_matches_ip_link_show()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         t.CreateUnderlayAndVxlan();
         var ours = (await t.Client.LinksAsync(Ct).ToListAsync(Ct)).Select(l => (l.Index, l.Name, l.Mtu)).OrderBy(x => x.Index).ToList();
@@ -151,7 +151,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Delete_reports_whether_the_link_existed()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         Link link = await t.Client.LinkAddAsync(new BridgeLinkSpec { Name = "br9" }, Ct);
         Assert.True(await t.Client.LinkDeleteAsync(link.Index, Ct));
@@ -162,7 +162,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Errors_carry_errno_and_the_kernels_extended_ack_text()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         await t.Client.LinkAddAsync(new BridgeLinkSpec { Name = "br0" }, Ct);
 
@@ -184,7 +184,7 @@ public sealed class LinkTests
     [Fact]
     public async Task Ipip_link_is_created_or_refused_with_a_clear_error_when_the_kernel_lacks_it()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         var spec = new IPIPLinkSpec { Name = "flannel.ipip", Local = IPAddress.Parse("198.18.0.1"), Ttl = 64, PathMtuDiscovery = true };
         Link? created = null;

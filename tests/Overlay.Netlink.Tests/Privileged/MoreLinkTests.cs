@@ -12,7 +12,7 @@ public sealed class MoreLinkTests
     [Fact]
     public async Task Generic_kind_is_created_by_name_and_read_back_as_its_kind()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         Link link = await t.Client.LinkAddAsync(new GenericLinkSpec { Name = "gen0", KindName = "bridge", Mtu = 1400 }, Ct);
         Assert.Equal("bridge", link.Kind);
@@ -24,7 +24,7 @@ public sealed class MoreLinkTests
     [Fact]
     public async Task Link_is_moved_to_another_namespace()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var a = TestNamespace.Create();
         using var b = TestNamespace.Create();
         await a.Client.LinkAddAsync(new VethLinkSpec { Name = "va", PeerName = "vb" }, Ct);
@@ -38,7 +38,7 @@ public sealed class MoreLinkTests
     [Fact]
     public async Task Namespace_created_by_ip_netns_is_opened_by_name()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         string name = $"ovl-nl-{Environment.ProcessId}-ip{Random.Shared.Next(0x1000, 0xFFFF):x4}";
         TestNamespace.Run("ip", $"netns add {name}");
         try
@@ -62,7 +62,7 @@ public sealed class MoreLinkTests
     [Fact]
     public async Task Invalid_interface_names_are_rejected_before_the_kernel()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         await Assert.ThrowsAsync<ArgumentException>(async () => await t.Client.LinkAddAsync(new BridgeLinkSpec { Name = "a-name-that-is-too-long" }, Ct));
         await Assert.ThrowsAsync<ArgumentException>(async () => await t.Client.LinkAddAsync(new TunLinkSpec { Name = "bad/name" }, Ct));
@@ -72,7 +72,7 @@ public sealed class MoreLinkTests
     [Fact]
     public async Task Local_route_with_preferred_source_is_installed()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (int ul0, _) = t.CreateUnderlayAndVxlan();
         await t.Client.RouteAddAsync(new Route { Destination = IPNetwork.Parse("198.19.50.1/32"), Type = RouteType.Local, Table = RouteTable.Local, OutputInterface = ul0, Protocol = 77 }, Ct);

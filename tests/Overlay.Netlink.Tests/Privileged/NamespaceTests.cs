@@ -10,7 +10,7 @@ public sealed class NamespaceTests
     [Fact]
     public void Created_namespace_is_visible_to_ip_netns_and_deleted_afterwards()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         string name;
         using (var t = TestNamespace.Create())
         {
@@ -26,7 +26,7 @@ public sealed class NamespaceTests
     [Fact]
     public async Task Client_in_a_new_namespace_sees_only_its_loopback()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         var links = await t.Client.LinksAsync(TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
         Link lo = Assert.Single(links);
@@ -37,7 +37,7 @@ public sealed class NamespaceTests
     [Fact]
     public async Task Anonymous_namespace_is_isolated_and_sockets_stay_in_it()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using NetworkNamespace ns = NetworkNamespace.CreateAnonymous();
         using NetlinkClient client = ns.OpenNetlinkClient();
         Link lo = Assert.Single(await client.LinksAsync(TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
@@ -56,7 +56,7 @@ public sealed class NamespaceTests
     [Fact]
     public void Run_executes_inside_the_namespace_on_another_thread()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         string inside = t.Namespace.Run(() => File.ReadAllText("/proc/thread-self/net/dev"));
         int callerThread = Environment.CurrentManagedThreadId;
@@ -72,7 +72,7 @@ public sealed class NamespaceTests
     [Fact]
     public void Sysctl_write_changes_only_the_namespace()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         string hostBefore = Sysctl.Read("net.ipv4.ip_forward");
         string other = hostBefore == "1" ? "0" : "1";
@@ -85,7 +85,7 @@ public sealed class NamespaceTests
     [Fact]
     public void Sysctl_slash_form_handles_interface_names_with_dots()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         t.Ip("link add flannel.1 type vxlan id 1 dstport 4789");
         Sysctl.Write("net/ipv6/conf/flannel.1/accept_ra", 0, t.Namespace);

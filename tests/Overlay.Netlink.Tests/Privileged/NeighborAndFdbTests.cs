@@ -13,7 +13,7 @@ public sealed class NeighborAndFdbTests
     [Fact]
     public async Task Neighbors_are_set_listed_and_deleted()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (_, int vx0) = t.CreateUnderlayAndVxlan();
         var v4 = new Neighbor { InterfaceIndex = vx0, Address = IPAddress.Parse("198.19.3.0"), LinkLayerAddress = MacAddress.Parse("02:42:c6:13:03:00"), Protocol = 77 };
@@ -49,7 +49,7 @@ public sealed class NeighborAndFdbTests
     [Fact]
     public async Task Fdb_entries_on_a_vxlan_device_match_bridge_fdb_show()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (_, int vx0) = t.CreateUnderlayAndVxlan();
         var peer = new FdbEntry { InterfaceIndex = vx0, MacAddress = MacAddress.Parse("02:42:c6:13:03:00"), Destination = IPAddress.Parse("198.18.0.3") };

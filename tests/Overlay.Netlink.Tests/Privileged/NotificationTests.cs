@@ -9,7 +9,7 @@ public sealed class NotificationTests
     [Fact]
     public async Task Link_route_neighbor_and_fdb_changes_arrive_as_typed_events()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         (_, int vx0) = t.CreateUnderlayAndVxlan();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);

@@ -18,7 +18,7 @@ public sealed class XfrmTests
     [Fact]
     public async Task Policies_are_added_read_updated_listed_deleted_and_flushed()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         XfrmPolicy output = Policy(XfrmPolicyDirection.Out, "198.19.1.0/24", "198.19.2.0/24", "198.18.0.1", "198.18.0.2");
         XfrmPolicy input = Policy(XfrmPolicyDirection.In, "198.19.2.0/24", "198.19.1.0/24", "198.18.0.2", "198.18.0.1");
@@ -63,7 +63,7 @@ public sealed class XfrmTests
     [Fact]
     public async Task Policy_with_mark_and_priority_round_trips()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         XfrmPolicy policy = Policy(XfrmPolicyDirection.Out, "198.19.1.0/24", "198.19.2.0/24", "198.18.0.1", "198.18.0.2") with { Priority = 100, Mark = new XfrmMark(5, 0xff) };
         await t.Client.XfrmPolicyAddAsync(policy, Ct);
@@ -80,7 +80,7 @@ public sealed class XfrmTests
     [Fact]
     public async Task State_add_is_refused_with_the_kernels_reason_and_state_queries_work()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         var state = new XfrmState
         {

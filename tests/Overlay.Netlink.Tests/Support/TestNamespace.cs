@@ -3,15 +3,6 @@ using System.Text.Json;
 
 namespace Overlay.Netlink.Tests.Support;
 
-/// <summary>Marks and guards tests that need root.</summary>
-public static class PrivilegedTest
-{
-    public const string Category = "Privileged";
-
-    public static void Require() =>
-        Assert.SkipUnless(Environment.IsPrivilegedProcess, "needs root (CAP_NET_ADMIN and mount rights) to create network namespaces");
-}
-
 /// <summary>
 /// A fresh named network namespace (<c>ovl-nl-PID-RANDOM</c>, created through the library so that
 /// <c>ip -n NAME</c> sees it), with a client inside; deleted on dispose, also when the test failed.

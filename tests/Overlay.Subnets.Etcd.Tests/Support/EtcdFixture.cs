@@ -1,3 +1,5 @@
+using Overlay.Testing;
+
 namespace Overlay.Subnets.Etcd.Tests.Support;
 
 /// <summary>

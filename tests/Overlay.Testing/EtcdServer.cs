@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace Overlay.Subnets.Etcd.Tests.Support;
+namespace Overlay.Testing;
 
 /// <summary>TLS material for a server started with client-certificate authentication.</summary>
 public sealed record EtcdTls(string CaFile, string ServerCertFile, string ServerKeyFile, string ClientCertFile, string ClientKeyFile);
