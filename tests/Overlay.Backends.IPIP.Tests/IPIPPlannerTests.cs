@@ -4,6 +4,7 @@ using Overlay.Backends.IPIP.Internal;
 using Overlay.Backends.Reconcile;
 using Overlay.Netlink;
 using Overlay.Subnets;
+using Overlay.Testing;
 
 namespace Overlay.Backends.IPIP.Tests;
 
@@ -20,7 +21,7 @@ public sealed class IPIPPlannerTests
     public IPIPPlannerTests()
     {
         _routes = new FakeKind<Route>("route", _log, r => RouteObjectKind.KeyOf(r));
-        _peers = new FakeKind<IPIPPeerEntry>("peer", _log, p => p.Subnet);
+        _peers = new FakeKind<IPIPPeerEntry>("peer", _log, p => p.Subnet, p => $"{p.Subnet} -> {p.Address}");
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Overlay.Backends.Reconcile;
 using Overlay.Subnets;
+using Overlay.Testing;
 
 namespace Overlay.Backends.Tests;
 
@@ -9,15 +10,15 @@ public sealed class PeerReconcilerTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
     private readonly List<string> _log = [];
-    private readonly FakeKind _neigh;
-    private readonly FakeKind _routes;
+    private readonly FakeKind<FakeObject> _neigh;
+    private readonly FakeKind<FakeObject> _routes;
     private readonly PeerReconciler _reconciler;
     private readonly List<PeerStatusChangedEventArgs> _events = [];
 
     public PeerReconcilerTests()
     {
-        _neigh = new FakeKind("neighbour", _log);
-        _routes = new FakeKind("route", _log, o => !o.Key.StartsWith("foreign", StringComparison.Ordinal));
+        _neigh = new FakeKind<FakeObject>("neighbour", _log, o => o.Key) { LogLists = true };
+        _routes = new FakeKind<FakeObject>("route", _log, o => o.Key) { LogLists = true, IsOwned = o => !o.Key.StartsWith("foreign", StringComparison.Ordinal) };
         _reconciler = new PeerReconciler([_neigh, _routes], new ReconcileOptions { InitialRetryDelay = TimeSpan.FromSeconds(1), MaxRetryDelay = TimeSpan.FromSeconds(4) }, _time);
         _reconciler.StatusChanged += (_, e) => _events.Add(e);
     }
@@ -46,7 +47,7 @@ public sealed class PeerReconcilerTests
     public async Task Added_peers_are_installed_in_one_bulk_call_per_kind_in_kind_order()
     {
         await _reconciler.ApplyAsync([Plan(1, "198.18.0.1"), Plan(2, "198.18.0.2")], [], Ct);
-        Assert.Equal(["neighbour install n1=198.18.0.1,n2=198.18.0.2", "route install r1=via 198.18.0.1,r2=via 198.18.0.2"], _log);
+        Assert.Equal(["neighbour install n1=198.18.0.1 ; n2=198.18.0.2", "route install r1=via 198.18.0.1 ; r2=via 198.18.0.2"], _log);
         Assert.Equal(4, _neigh.Kernel.Count + _routes.Kernel.Count);
         Assert.All(_reconciler.Status, s => Assert.True(s.IsHealthy));
         Assert.Equal(2, _events.Count(e => e.Previous is null));

@@ -6,6 +6,7 @@ using Overlay.Backends.Reconcile;
 using Overlay.Backends.Vxlan.Internal;
 using Overlay.Netlink;
 using Overlay.Subnets;
+using Overlay.Testing;
 
 namespace Overlay.Backends.Vxlan.Tests;
 
