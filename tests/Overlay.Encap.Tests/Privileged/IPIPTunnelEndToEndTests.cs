@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Overlay.Encap.Tests.Infrastructure;
+using Overlay.Testing;
 
 namespace Overlay.Encap.Tests.Privileged;
 
@@ -86,8 +87,8 @@ public sealed class IPIPTunnelEndToEndTests
     {
         Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var nsA = TestNamespace.Create();
-        using var nsB = TestNamespace.Create();
+        using var nsA = TestNamespace.Create(loopbackUp: true);
+        using var nsB = TestNamespace.Create(loopbackUp: true);
         (Node a, Node b) = await StartPairAsync(nsA, nsB, queues);
         await using (a)
         await using (b)
@@ -153,8 +154,8 @@ public sealed class IPIPTunnelEndToEndTests
     {
         Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var nsA = TestNamespace.Create();
-        using var nsB = TestNamespace.Create();
+        using var nsA = TestNamespace.Create(loopbackUp: true);
+        using var nsB = TestNamespace.Create(loopbackUp: true);
         (Node a, Node b) = await StartPairAsync(nsA, nsB);
         await using (a)
         await using (b)
@@ -193,8 +194,8 @@ public sealed class IPIPTunnelEndToEndTests
         Testing.Privileged.Require();
         Pcap.RequireTshark();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var nsA = TestNamespace.Create();
-        using var nsB = TestNamespace.Create();
+        using var nsA = TestNamespace.Create(loopbackUp: true);
+        using var nsB = TestNamespace.Create(loopbackUp: true);
         (Node a, Node b) = await StartPairAsync(nsA, nsB);
         await using (a)
         await using (b)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using Overlay.Encap.Tests.Infrastructure;
+using Overlay.Testing;
 
 namespace Overlay.Encap.Tests.Privileged;
 
@@ -17,7 +18,7 @@ public sealed class TunDeviceTests
     public void Creates_a_tun_device_in_the_calling_threads_namespace()
     {
         Testing.Privileged.Require();
-        using var ns = TestNamespace.Create();
+        using var ns = TestNamespace.Create(loopbackUp: true);
         using TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun0", VirtioNetHeader = true, MultiQueue = true, Offloads = TunOffloads.Checksum | TunOffloads.TcpSegmentationIPv4 }));
 
         Assert.Equal("ovltun0", tun.Name);
@@ -39,7 +40,7 @@ public sealed class TunDeviceTests
     public void Device_disappears_when_its_last_queue_is_closed()
     {
         Testing.Privileged.Require();
-        using var ns = TestNamespace.Create();
+        using var ns = TestNamespace.Create(loopbackUp: true);
         TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun1" }));
         Assert.Equal(0, ns.Exec("ip", "link", "show", "dev", "ovltun1").ExitCode);
         tun.Dispose();
@@ -51,7 +52,7 @@ public sealed class TunDeviceTests
     {
         Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var ns = TestNamespace.Create();
+        using var ns = TestNamespace.Create(loopbackUp: true);
         using TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun2" }));
         ns.Ip("addr", "add", "198.19.1.1/24", "dev", "ovltun2");
         ns.Ip("link", "set", "ovltun2", "up");
@@ -96,7 +97,7 @@ public sealed class TunDeviceTests
     public async Task Pending_read_is_cancelled_and_disposal_fails_reads()
     {
         Testing.Privileged.Require();
-        using var ns = TestNamespace.Create();
+        using var ns = TestNamespace.Create(loopbackUp: true);
         TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun3" }));
         using var cts = new CancellationTokenSource();
         ValueTask<int> read = tun.ReadAsync(new byte[2000], cts.Token);
@@ -116,7 +117,7 @@ public sealed class TunDeviceTests
     {
         Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var ns = TestNamespace.Create();
+        using var ns = TestNamespace.Create(loopbackUp: true);
         Assert.Equal(0, ns.Exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1").ExitCode); // no MLD/RS packets in the queue
         using TunDevice tun = ns.Run(() => TunDevice.Create(new TunDeviceOptions { Name = "ovltun4" }));
         ns.Ip("addr", "add", "198.19.4.1/24", "dev", "ovltun4");

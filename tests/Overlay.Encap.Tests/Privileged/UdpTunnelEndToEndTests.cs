@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using Overlay.Encap.Tests.Infrastructure;
+using Overlay.Testing;
 
 namespace Overlay.Encap.Tests.Privileged;
 
@@ -87,8 +88,8 @@ public sealed class UdpTunnelEndToEndTests
     {
         Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var nsA = TestNamespace.Create();
-        using var nsB = TestNamespace.Create();
+        using var nsA = TestNamespace.Create(loopbackUp: true);
+        using var nsB = TestNamespace.Create(loopbackUp: true);
         Connect(nsA, nsB);
         await using Node a = Start(nsA, "198.18.0.1", "198.19.1.1", offloads, queues: queues);
         await using Node b = Start(nsB, "198.18.0.2", "198.19.2.1", offloads, queues: queues);
@@ -202,8 +203,8 @@ public sealed class UdpTunnelEndToEndTests
     {
         Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var nsA = TestNamespace.Create();
-        using var nsB = TestNamespace.Create();
+        using var nsA = TestNamespace.Create(loopbackUp: true);
+        using var nsB = TestNamespace.Create(loopbackUp: true);
         Connect(nsA, nsB);
         // The ICMP source must not be an address of the host itself: the kernel drops packets arriving with a local
         // source address as martians. The subnet's network address, not assigned anywhere, serves.
@@ -305,8 +306,8 @@ public sealed class UdpTunnelEndToEndTests
         Testing.Privileged.Require();
         Pcap.RequireTshark();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var nsA = TestNamespace.Create();
-        using var nsB = TestNamespace.Create();
+        using var nsA = TestNamespace.Create(loopbackUp: true);
+        using var nsB = TestNamespace.Create(loopbackUp: true);
         Connect(nsA, nsB);
         await using Node a = Start(nsA, "198.18.0.1", "198.19.1.1", offloads: true);
         await using Node b = Start(nsB, "198.18.0.2", "198.19.2.1", offloads: true);

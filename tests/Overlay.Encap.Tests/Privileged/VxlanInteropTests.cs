@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Overlay.Encap.Tests.Infrastructure;
+using Overlay.Testing;
 
 namespace Overlay.Encap.Tests.Privileged;
 
@@ -17,8 +18,8 @@ public sealed class VxlanInteropTests
     {
         Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var a = TestNamespace.Create();
-        using var b = TestNamespace.Create();
+        using var a = TestNamespace.Create(loopbackUp: true);
+        using var b = TestNamespace.Create(loopbackUp: true);
         a.Ip("link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b.Name);
         a.Ip("addr", "add", "198.18.0.1/24", "dev", "va");
         a.Ip("link", "set", "va", "up");
@@ -106,8 +107,8 @@ public sealed class VxlanInteropTests
     {
         Testing.Privileged.Require();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        using var a = TestNamespace.Create();
-        using var b = TestNamespace.Create();
+        using var a = TestNamespace.Create(loopbackUp: true);
+        using var b = TestNamespace.Create(loopbackUp: true);
         a.Ip("link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b.Name);
         a.Ip("addr", "add", "198.18.0.1/24", "dev", "va");
         a.Ip("link", "set", "va", "up");

@@ -1,5 +1,6 @@
 using System.Net;
 using Overlay.Netlink.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Netlink.Tests.Privileged;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Overlay.Netlink.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Netlink.Tests.Privileged;
 
@@ -39,7 +40,7 @@ public sealed class MoreLinkTests
     public async Task Namespace_created_by_ip_netns_is_opened_by_name()
     {
         Testing.Privileged.Require();
-        string name = $"ovl-nl-{Environment.ProcessId}-ip{Random.Shared.Next(0x1000, 0xFFFF):x4}";
+        string name = $"{TestNamespace.Prefix}{Environment.ProcessId}-ip{Random.Shared.Next(0x1000, 0xFFFF):x4}";
         TestNamespace.Run("ip", $"netns add {name}");
         try
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Overlay.Netlink.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Netlink.Tests.Privileged;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Overlay.Netlink.Tests.Support;
+using Overlay.Testing;
 
 namespace Overlay.Netlink.Tests.Privileged;
 
