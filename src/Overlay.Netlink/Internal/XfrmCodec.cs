@@ -1,21 +1,15 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Overlay.Netlink.Internal;
 
-/// <summary>Builds and decodes NETLINK_XFRM messages. Layouts follow linux/xfrm.h on 64-bit hosts.</summary>
+/// <summary>Builds and decodes NETLINK_XFRM messages: the fixed parts are the structs of XfrmStructs.cs
+/// (linux/xfrm.h on 64-bit hosts), the rest attributes.</summary>
 internal static class XfrmCodec
 {
-    public const int SelectorLength = 56;
-    public const int LifetimeConfigLength = 64;
-    public const int LifetimeCurrentLength = 32;
-    public const int PolicyInfoLength = 168;
-    public const int PolicyIdLength = 64;
-    public const int TemplateLength = 64;
-    public const int StateInfoLength = 224;
-    public const int StateIdLength = 24;
+    /// <summary>The algorithm name field of <c>struct xfrm_algo</c>, <c>xfrm_algo_auth</c> and <c>xfrm_algo_aead</c>.</summary>
     public const int AlgorithmNameLength = 64;
 
     private const NetlinkMessageFlags RequestAck = NetlinkMessageFlags.Request | NetlinkMessageFlags.Acknowledge;
@@ -23,19 +17,21 @@ internal static class XfrmCodec
     public static void WritePolicy(ref NetlinkMessageWriter writer, ushort type, XfrmPolicy policy, uint sequence)
     {
         writer.BeginMessage(type, RequestAck, sequence);
-        Span<byte> info = writer.WriteZeroes(PolicyInfoLength);
-        WriteSelector(info, policy.Selector);
-        WriteInfiniteLifetime(info.Slice(SelectorLength, LifetimeConfigLength));
-        HostOrder.WriteUInt32(info[152..], policy.Priority);
-        HostOrder.WriteUInt32(info[156..], policy.Index);
-        info[160] = (byte)policy.Direction;
-        info[161] = (byte)policy.Action;
+        writer.WriteStruct(new XfrmUserPolicyInfo
+        {
+            Selector = ToStruct(policy.Selector),
+            Lifetime = XfrmLifetimeCfg.Unlimited,
+            Priority = policy.Priority,
+            Index = policy.Index,
+            Direction = (byte)policy.Direction,
+            Action = (byte)policy.Action,
+        });
         if (policy.Templates.Count > 0)
         {
             NestedAttribute templates = writer.BeginNested(XfrmAttributeType.Template);
             foreach (XfrmTemplate template in policy.Templates)
             {
-                WriteTemplate(writer.WriteZeroes(TemplateLength), template);
+                writer.WriteStruct(ToStruct(template));
             }
 
             writer.EndNested(templates);
@@ -48,9 +44,7 @@ internal static class XfrmCodec
     public static void WritePolicyId(ref NetlinkMessageWriter writer, ushort type, XfrmSelector selector, XfrmPolicyDirection direction, XfrmMark? mark, uint sequence)
     {
         writer.BeginMessage(type, RequestAck, sequence);
-        Span<byte> id = writer.WriteZeroes(PolicyIdLength);
-        WriteSelector(id, selector);
-        id[60] = (byte)direction;
+        writer.WriteStruct(new XfrmUserPolicyId { Selector = ToStruct(selector), Direction = (byte)direction });
         WriteMark(ref writer, mark);
         writer.EndMessage();
     }
@@ -60,7 +54,7 @@ internal static class XfrmCodec
         writer.BeginMessage(type, RequestAck, sequence);
         if (type == XfrmMessageType.FlushStates)
         {
-            writer.WriteZeroes(1)[0] = protocol; // struct xfrm_usersa_flush { __u8 proto; }
+            writer.WriteStruct(protocol); // struct xfrm_usersa_flush { __u8 proto; }
         }
 
         writer.EndMessage();
@@ -69,21 +63,17 @@ internal static class XfrmCodec
     public static void WriteState(ref NetlinkMessageWriter writer, ushort type, XfrmState state, uint sequence)
     {
         writer.BeginMessage(type, RequestAck, sequence);
-        Span<byte> info = writer.WriteZeroes(StateInfoLength);
-        if (state.Selector is not null)
+        writer.WriteStruct(new XfrmUserSaInfo
         {
-            WriteSelector(info, state.Selector);
-        }
-
-        WriteAddress(info[56..], state.Destination);
-        BinaryPrimitives.WriteUInt32BigEndian(info[72..], state.Spi);
-        info[76] = state.Protocol;
-        WriteAddress(info[80..], state.Source);
-        WriteInfiniteLifetime(info.Slice(96, LifetimeConfigLength));
-        HostOrder.WriteUInt32(info[208..], state.RequestId);
-        HostOrder.WriteUInt16(info[212..], RtnetlinkCodec.FamilyOf(state.Destination));
-        info[214] = (byte)state.Mode;
-        info[215] = state.ReplayWindow;
+            Selector = state.Selector is null ? default : ToStruct(state.Selector),
+            Id = new XfrmId { Destination = XfrmAddress.From(state.Destination), SpiBigEndian = NetworkOrder.Of(state.Spi), Protocol = state.Protocol },
+            Source = XfrmAddress.From(state.Source),
+            Lifetime = XfrmLifetimeCfg.Unlimited,
+            RequestId = state.RequestId,
+            Family = RtnetlinkCodec.FamilyOf(state.Destination),
+            Mode = (byte)state.Mode,
+            ReplayWindow = state.ReplayWindow,
+        });
         if (state.Aead is { } aead)
         {
             WriteAlgorithm(ref writer, XfrmAttributeType.AeadAlgorithm, aead, withLength: true);
@@ -101,12 +91,13 @@ internal static class XfrmCodec
 
         if (state.Encapsulation is { } encap)
         {
-            Span<byte> value = stackalloc byte[24]; // struct xfrm_encap_tmpl
-            value.Clear();
-            HostOrder.WriteUInt16(value, encap.Type);
-            BinaryPrimitives.WriteUInt16BigEndian(value[2..], encap.SourcePort);
-            BinaryPrimitives.WriteUInt16BigEndian(value[4..], encap.DestinationPort);
-            writer.WriteAttribute(XfrmAttributeType.Encapsulation, value);
+            var value = new XfrmEncapTmpl
+            {
+                Type = encap.Type,
+                SourcePortBigEndian = NetworkOrder.Of(encap.SourcePort),
+                DestinationPortBigEndian = NetworkOrder.Of(encap.DestinationPort),
+            };
+            writer.WriteAttribute(XfrmAttributeType.Encapsulation, MemoryMarshal.AsBytes(new ReadOnlySpan<XfrmEncapTmpl>(in value)));
         }
 
         WriteMark(ref writer, state.Mark);
@@ -116,17 +107,17 @@ internal static class XfrmCodec
     public static void WriteStateId(ref NetlinkMessageWriter writer, ushort type, XfrmStateId id, uint sequence)
     {
         writer.BeginMessage(type, RequestAck, sequence);
-        Span<byte> value = writer.WriteZeroes(StateIdLength);
-        WriteAddress(value, id.Destination);
-        BinaryPrimitives.WriteUInt32BigEndian(value[16..], id.Spi);
-        HostOrder.WriteUInt16(value[20..], RtnetlinkCodec.FamilyOf(id.Destination));
-        value[22] = id.Protocol;
+        writer.WriteStruct(new XfrmUserSaId
+        {
+            Destination = XfrmAddress.From(id.Destination),
+            SpiBigEndian = NetworkOrder.Of(id.Spi),
+            Family = RtnetlinkCodec.FamilyOf(id.Destination),
+            Protocol = id.Protocol,
+        });
         if (id.Source is not null)
         {
-            Span<byte> source = stackalloc byte[16];
-            source.Clear();
-            WriteAddress(source, id.Source);
-            writer.WriteAttribute(XfrmAttributeType.SourceAddress, source);
+            XfrmAddress source = XfrmAddress.From(id.Source);
+            writer.WriteAttribute(XfrmAttributeType.SourceAddress, MemoryMarshal.AsBytes(new ReadOnlySpan<XfrmAddress>(in source)));
         }
 
         WriteMark(ref writer, id.Mark);
@@ -135,23 +126,23 @@ internal static class XfrmCodec
 
     public static XfrmPolicy DecodePolicy(NetlinkMessage message)
     {
-        ReadOnlySpan<byte> info = message.GetFixedHeader(PolicyInfoLength);
-        XfrmSelector selector = ReadSelector(info);
+        XfrmUserPolicyInfo info = MemoryMarshal.Read<XfrmUserPolicyInfo>(message.GetFixedHeader(XfrmUserPolicyInfo.Length));
+        XfrmSelector selector = FromStruct(info.Selector);
         var templates = new List<XfrmTemplate>();
         XfrmMark? mark = null;
-        NetlinkAttributeReader attributes = message.GetAttributes(PolicyInfoLength);
+        NetlinkAttributeReader attributes = message.GetAttributes(XfrmUserPolicyInfo.Length);
         while (attributes.TryRead(out NetlinkAttribute a))
         {
             if (a.Type == XfrmAttributeType.Template)
             {
-                if (a.Value.Length % TemplateLength != 0)
+                if (a.Value.Length % XfrmUserTmpl.Length != 0)
                 {
-                    throw new NetlinkProtocolException($"XFRMA_TMPL of {a.Value.Length} bytes is not a multiple of {TemplateLength}.");
+                    throw new NetlinkProtocolException($"XFRMA_TMPL of {a.Value.Length} bytes is not a multiple of {XfrmUserTmpl.Length}.");
                 }
 
-                for (int offset = 0; offset < a.Value.Length; offset += TemplateLength)
+                foreach (XfrmUserTmpl template in MemoryMarshal.Cast<byte, XfrmUserTmpl>(a.Value))
                 {
-                    templates.Add(ReadTemplate(a.Value.Slice(offset, TemplateLength)));
+                    templates.Add(FromStruct(template));
                 }
             }
             else if (a.Type == XfrmAttributeType.Mark)
@@ -163,10 +154,10 @@ internal static class XfrmCodec
         return new XfrmPolicy
         {
             Selector = selector,
-            Priority = HostOrder.ReadUInt32(info[152..]),
-            Index = HostOrder.ReadUInt32(info[156..]),
-            Direction = (XfrmPolicyDirection)info[160],
-            Action = (XfrmPolicyAction)info[161],
+            Priority = info.Priority,
+            Index = info.Index,
+            Direction = (XfrmPolicyDirection)info.Direction,
+            Action = (XfrmPolicyAction)info.Action,
             Mark = mark,
             Templates = templates,
         };
@@ -174,12 +165,12 @@ internal static class XfrmCodec
 
     public static XfrmState DecodeState(NetlinkMessage message)
     {
-        ReadOnlySpan<byte> info = message.GetFixedHeader(StateInfoLength);
-        AddressFamily family = HostOrder.ReadUInt16(info[212..]) == LinuxAddressFamily.Inet6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        XfrmUserSaInfo info = MemoryMarshal.Read<XfrmUserSaInfo>(message.GetFixedHeader(XfrmUserSaInfo.Length));
+        AddressFamily family = ToAddressFamily(info.Family);
         XfrmAlgorithm? aead = null, crypt = null, auth = null;
         XfrmMark? mark = null;
         XfrmEncapsulation? encap = null;
-        NetlinkAttributeReader attributes = message.GetAttributes(StateInfoLength);
+        NetlinkAttributeReader attributes = message.GetAttributes(XfrmUserSaInfo.Length);
         while (attributes.TryRead(out NetlinkAttribute a))
         {
             switch (a.Type)
@@ -200,24 +191,27 @@ internal static class XfrmCodec
                     mark = ReadMark(a);
                     break;
                 case XfrmAttributeType.Encapsulation when a.Value.Length >= 6:
-                    encap = new XfrmEncapsulation(BinaryPrimitives.ReadUInt16BigEndian(a.Value[2..]), BinaryPrimitives.ReadUInt16BigEndian(a.Value[4..]), HostOrder.ReadUInt16(a.Value));
+                    // Only the first three fields: older kernels sent a shorter template.
+                    encap = new XfrmEncapsulation(
+                        NetworkOrder.Of(MemoryMarshal.Read<ushort>(a.Value[2..])),
+                        NetworkOrder.Of(MemoryMarshal.Read<ushort>(a.Value[4..])),
+                        MemoryMarshal.Read<ushort>(a.Value));
                     break;
                 default:
                     break;
             }
         }
 
-        XfrmSelector selector = ReadSelector(info);
         return new XfrmState
         {
-            Selector = HostOrder.ReadUInt16(info[40..]) == 0 ? null : selector,
-            Destination = ReadAddress(info[56..], family),
-            Spi = BinaryPrimitives.ReadUInt32BigEndian(info[72..]),
-            Protocol = info[76],
-            Source = ReadAddress(info[80..], family),
-            RequestId = HostOrder.ReadUInt32(info[208..]),
-            Mode = (XfrmMode)info[214],
-            ReplayWindow = info[215],
+            Selector = info.Selector.Family == 0 ? null : FromStruct(info.Selector),
+            Destination = info.Id.Destination.ToAddress(family),
+            Spi = NetworkOrder.Of(info.Id.SpiBigEndian),
+            Protocol = info.Id.Protocol,
+            Source = info.Source.ToAddress(family),
+            RequestId = info.RequestId,
+            Mode = (XfrmMode)info.Mode,
+            ReplayWindow = info.ReplayWindow,
             Aead = aead,
             Encryption = crypt,
             Authentication = auth,
@@ -226,110 +220,95 @@ internal static class XfrmCodec
         };
     }
 
-    private static void WriteSelector(Span<byte> target, XfrmSelector selector)
-    {
-        WriteAddress(target, selector.Destination.BaseAddress);
-        WriteAddress(target[16..], selector.Source.BaseAddress);
-        BinaryPrimitives.WriteUInt16BigEndian(target[32..], selector.DestinationPort);
-        BinaryPrimitives.WriteUInt16BigEndian(target[34..], selector.DestinationPortMask);
-        BinaryPrimitives.WriteUInt16BigEndian(target[36..], selector.SourcePort);
-        BinaryPrimitives.WriteUInt16BigEndian(target[38..], selector.SourcePortMask);
-        HostOrder.WriteUInt16(target[40..], RtnetlinkCodec.FamilyOf(selector.Destination.BaseAddress));
-        target[42] = (byte)selector.Destination.PrefixLength;
-        target[43] = (byte)selector.Source.PrefixLength;
-        target[44] = selector.Protocol;
-        HostOrder.WriteInt32(target[48..], selector.InterfaceIndex);
-    }
+    private static AddressFamily ToAddressFamily(ushort linuxFamily) =>
+        linuxFamily == LinuxAddressFamily.Inet6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
 
-    private static XfrmSelector ReadSelector(ReadOnlySpan<byte> source)
+    private static XfrmSelectorStruct ToStruct(XfrmSelector selector) => new()
     {
-        AddressFamily family = HostOrder.ReadUInt16(source[40..]) == LinuxAddressFamily.Inet6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        Destination = XfrmAddress.From(selector.Destination.BaseAddress),
+        Source = XfrmAddress.From(selector.Source.BaseAddress),
+        DestinationPortBigEndian = NetworkOrder.Of(selector.DestinationPort),
+        DestinationPortMaskBigEndian = NetworkOrder.Of(selector.DestinationPortMask),
+        SourcePortBigEndian = NetworkOrder.Of(selector.SourcePort),
+        SourcePortMaskBigEndian = NetworkOrder.Of(selector.SourcePortMask),
+        Family = RtnetlinkCodec.FamilyOf(selector.Destination.BaseAddress),
+        DestinationPrefixLength = (byte)selector.Destination.PrefixLength,
+        SourcePrefixLength = (byte)selector.Source.PrefixLength,
+        Protocol = selector.Protocol,
+        InterfaceIndex = selector.InterfaceIndex,
+    };
+
+    private static XfrmSelector FromStruct(in XfrmSelectorStruct selector)
+    {
+        AddressFamily family = ToAddressFamily(selector.Family);
         int max = family == AddressFamily.InterNetworkV6 ? 128 : 32;
-        if (source[42] > max || source[43] > max)
+        if (selector.DestinationPrefixLength > max || selector.SourcePrefixLength > max)
         {
-            throw new NetlinkProtocolException($"xfrm selector prefix lengths {source[42]}/{source[43]} exceed {max}.");
+            throw new NetlinkProtocolException($"xfrm selector prefix lengths {selector.DestinationPrefixLength}/{selector.SourcePrefixLength} exceed {max}.");
         }
 
         return new XfrmSelector
         {
-            Destination = new IPNetwork(RtnetlinkCodec.Mask(ReadAddress(source, family), source[42]), source[42]),
-            Source = new IPNetwork(RtnetlinkCodec.Mask(ReadAddress(source[16..], family), source[43]), source[43]),
-            DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(source[32..]),
-            DestinationPortMask = BinaryPrimitives.ReadUInt16BigEndian(source[34..]),
-            SourcePort = BinaryPrimitives.ReadUInt16BigEndian(source[36..]),
-            SourcePortMask = BinaryPrimitives.ReadUInt16BigEndian(source[38..]),
-            Protocol = source[44],
-            InterfaceIndex = HostOrder.ReadInt32(source[48..]),
+            Destination = new IPNetwork(RtnetlinkCodec.Mask(selector.Destination.ToAddress(family), selector.DestinationPrefixLength), selector.DestinationPrefixLength),
+            Source = new IPNetwork(RtnetlinkCodec.Mask(selector.Source.ToAddress(family), selector.SourcePrefixLength), selector.SourcePrefixLength),
+            DestinationPort = NetworkOrder.Of(selector.DestinationPortBigEndian),
+            DestinationPortMask = NetworkOrder.Of(selector.DestinationPortMaskBigEndian),
+            SourcePort = NetworkOrder.Of(selector.SourcePortBigEndian),
+            SourcePortMask = NetworkOrder.Of(selector.SourcePortMaskBigEndian),
+            Protocol = selector.Protocol,
+            InterfaceIndex = selector.InterfaceIndex,
         };
     }
 
-    private static void WriteTemplate(Span<byte> target, XfrmTemplate template)
+    private static XfrmUserTmpl ToStruct(XfrmTemplate template) => new()
     {
-        WriteAddress(target, template.Destination);
-        BinaryPrimitives.WriteUInt32BigEndian(target[16..], template.Spi);
-        target[20] = template.Protocol;
-        HostOrder.WriteUInt16(target[24..], RtnetlinkCodec.FamilyOf(template.Destination));
-        if (template.Source is not null)
-        {
-            WriteAddress(target[28..], template.Source);
-        }
+        Id = new XfrmId { Destination = XfrmAddress.From(template.Destination), SpiBigEndian = NetworkOrder.Of(template.Spi), Protocol = template.Protocol },
+        Family = RtnetlinkCodec.FamilyOf(template.Destination),
+        Source = XfrmAddress.From(template.Source),
+        RequestId = template.RequestId,
+        Mode = (byte)template.Mode,
+        Optional = template.Optional ? (byte)1 : (byte)0,
+        AuthenticationAlgorithms = template.AuthenticationAlgorithms,
+        EncryptionAlgorithms = template.EncryptionAlgorithms,
+        CompressionAlgorithms = template.CompressionAlgorithms,
+    };
 
-        HostOrder.WriteUInt32(target[44..], template.RequestId);
-        target[48] = (byte)template.Mode;
-        target[50] = template.Optional ? (byte)1 : (byte)0;
-        HostOrder.WriteUInt32(target[52..], template.AuthenticationAlgorithms);
-        HostOrder.WriteUInt32(target[56..], template.EncryptionAlgorithms);
-        HostOrder.WriteUInt32(target[60..], template.CompressionAlgorithms);
-    }
-
-    private static XfrmTemplate ReadTemplate(ReadOnlySpan<byte> source)
+    private static XfrmTemplate FromStruct(in XfrmUserTmpl template)
     {
-        AddressFamily family = HostOrder.ReadUInt16(source[24..]) == LinuxAddressFamily.Inet6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        AddressFamily family = ToAddressFamily(template.Family);
         return new XfrmTemplate
         {
-            Destination = ReadAddress(source, family),
-            Spi = BinaryPrimitives.ReadUInt32BigEndian(source[16..]),
-            Protocol = source[20],
-            Source = ReadAddress(source[28..], family),
-            RequestId = HostOrder.ReadUInt32(source[44..]),
-            Mode = (XfrmMode)source[48],
-            Optional = source[50] != 0,
-            AuthenticationAlgorithms = HostOrder.ReadUInt32(source[52..]),
-            EncryptionAlgorithms = HostOrder.ReadUInt32(source[56..]),
-            CompressionAlgorithms = HostOrder.ReadUInt32(source[60..]),
+            Destination = template.Id.Destination.ToAddress(family),
+            Spi = NetworkOrder.Of(template.Id.SpiBigEndian),
+            Protocol = template.Id.Protocol,
+            Source = template.Source.ToAddress(family),
+            RequestId = template.RequestId,
+            Mode = (XfrmMode)template.Mode,
+            Optional = template.Optional != 0,
+            AuthenticationAlgorithms = template.AuthenticationAlgorithms,
+            EncryptionAlgorithms = template.EncryptionAlgorithms,
+            CompressionAlgorithms = template.CompressionAlgorithms,
         };
     }
-
-    private static void WriteInfiniteLifetime(Span<byte> lifetime)
-    {
-        // soft/hard byte and packet limits = XFRM_INF; the expiry times stay 0 (none).
-        lifetime[..32].Fill(0xFF);
-    }
-
-    private static void WriteAddress(Span<byte> target, IPAddress address) => address.TryWriteBytes(target, out _);
-
-    private static IPAddress ReadAddress(ReadOnlySpan<byte> source, AddressFamily family) =>
-        new(family == AddressFamily.InterNetworkV6 ? source[..16] : source[..4]);
 
     private static void WriteMark(ref NetlinkMessageWriter writer, XfrmMark? mark)
     {
         if (mark is XfrmMark m)
         {
-            Span<byte> value = stackalloc byte[8];
-            HostOrder.WriteUInt32(value, m.Value);
-            HostOrder.WriteUInt32(value[4..], m.Mask);
-            writer.WriteAttribute(XfrmAttributeType.Mark, value);
+            var value = new XfrmMarkStruct { Value = m.Value, Mask = m.Mask };
+            writer.WriteAttribute(XfrmAttributeType.Mark, MemoryMarshal.AsBytes(new ReadOnlySpan<XfrmMarkStruct>(in value)));
         }
     }
 
     private static XfrmMark ReadMark(NetlinkAttribute attribute)
     {
-        if (attribute.Value.Length != 8)
+        if (attribute.Value.Length != XfrmMarkStruct.Length)
         {
-            throw new NetlinkProtocolException($"XFRMA_MARK has {attribute.Value.Length} bytes; expected 8.");
+            throw new NetlinkProtocolException($"XFRMA_MARK has {attribute.Value.Length} bytes; expected {XfrmMarkStruct.Length}.");
         }
 
-        return new XfrmMark(HostOrder.ReadUInt32(attribute.Value), HostOrder.ReadUInt32(attribute.Value[4..]));
+        XfrmMarkStruct mark = MemoryMarshal.Read<XfrmMarkStruct>(attribute.Value);
+        return new XfrmMark(mark.Value, mark.Mask);
     }
 
     private static void WriteAlgorithm(ref NetlinkMessageWriter writer, ushort type, XfrmAlgorithm algorithm, bool withLength)

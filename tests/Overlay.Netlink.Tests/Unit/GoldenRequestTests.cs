@@ -229,14 +229,14 @@ public sealed class GoldenRequestTests
             Mark = new XfrmMark(5, 0xff),
             Templates = [new XfrmTemplate { Source = IPAddress.Parse("198.18.0.1"), Destination = IPAddress.Parse("198.18.0.2"), RequestId = 11 }],
         };
-        Check("xfrm-policy-add", XfrmMessageType.NewPolicy, XfrmCodec.PolicyInfoLength, Build((ref NetlinkMessageWriter w) => XfrmCodec.WritePolicy(ref w, XfrmMessageType.NewPolicy, policy, 1)), []);
+        Check("xfrm-policy-add", XfrmMessageType.NewPolicy, XfrmUserPolicyInfo.Length, Build((ref NetlinkMessageWriter w) => XfrmCodec.WritePolicy(ref w, XfrmMessageType.NewPolicy, policy, 1)), []);
     }
 
     [Fact]
     public void Xfrm_policy_delete_matches_capture()
     {
         var selector = new XfrmSelector { Source = IPNetwork.Parse("198.19.1.0/24"), Destination = IPNetwork.Parse("198.19.2.0/24") };
-        Check("xfrm-policy-del", XfrmMessageType.DeletePolicy, XfrmCodec.PolicyIdLength, Build((ref NetlinkMessageWriter w) => XfrmCodec.WritePolicyId(ref w, XfrmMessageType.DeletePolicy, selector, XfrmPolicyDirection.In, null, 1)), []);
+        Check("xfrm-policy-del", XfrmMessageType.DeletePolicy, XfrmUserPolicyId.Length, Build((ref NetlinkMessageWriter w) => XfrmCodec.WritePolicyId(ref w, XfrmMessageType.DeletePolicy, selector, XfrmPolicyDirection.In, null, 1)), []);
     }
 
     [Fact]
@@ -251,14 +251,14 @@ public sealed class GoldenRequestTests
             RequestId = 11,
             Aead = new XfrmAlgorithm("rfc4106(gcm(aes))", key, 128),
         };
-        Check("xfrm-state-add", XfrmMessageType.NewState, XfrmCodec.StateInfoLength, Build((ref NetlinkMessageWriter w) => XfrmCodec.WriteState(ref w, XfrmMessageType.NewState, state, 1)), []);
+        Check("xfrm-state-add", XfrmMessageType.NewState, XfrmUserSaInfo.Length, Build((ref NetlinkMessageWriter w) => XfrmCodec.WriteState(ref w, XfrmMessageType.NewState, state, 1)), []);
     }
 
     [Fact]
     public void Xfrm_state_delete_matches_capture()
     {
         var id = new XfrmStateId(IPAddress.Parse("198.18.0.2"), 0x100, XfrmProtocol.Esp, IPAddress.Parse("198.18.0.1"));
-        Check("xfrm-state-del", XfrmMessageType.DeleteState, XfrmCodec.StateIdLength, Build((ref NetlinkMessageWriter w) => XfrmCodec.WriteStateId(ref w, XfrmMessageType.DeleteState, id, 1)), []);
+        Check("xfrm-state-del", XfrmMessageType.DeleteState, XfrmUserSaId.Length, Build((ref NetlinkMessageWriter w) => XfrmCodec.WriteStateId(ref w, XfrmMessageType.DeleteState, id, 1)), []);
     }
 
     [Fact]
@@ -309,7 +309,7 @@ public sealed class GoldenRequestTests
             Direction = XfrmPolicyDirection.Out,
             Templates = [new XfrmTemplate { Source = IPAddress.Parse("198.18.0.1"), Destination = IPAddress.Parse("198.18.0.9"), RequestId = 11 }],
         };
-        Check("xfrm-policy-update", XfrmMessageType.UpdatePolicy, XfrmCodec.PolicyInfoLength, Build((ref NetlinkMessageWriter w) => XfrmCodec.WritePolicy(ref w, XfrmMessageType.UpdatePolicy, policy, 1)), []);
+        Check("xfrm-policy-update", XfrmMessageType.UpdatePolicy, XfrmUserPolicyInfo.Length, Build((ref NetlinkMessageWriter w) => XfrmCodec.WritePolicy(ref w, XfrmMessageType.UpdatePolicy, policy, 1)), []);
     }
 
     [Fact]
@@ -317,7 +317,7 @@ public sealed class GoldenRequestTests
     {
         var selector = new XfrmSelector { Source = IPNetwork.Parse("198.19.1.0/24"), Destination = IPNetwork.Parse("198.19.2.0/24") };
         byte[] ours = WithoutAck(Build((ref NetlinkMessageWriter w) => XfrmCodec.WritePolicyId(ref w, XfrmMessageType.GetPolicy, selector, XfrmPolicyDirection.Forward, null, 1)));
-        Check("xfrm-policy-get", XfrmMessageType.GetPolicy, XfrmCodec.PolicyIdLength, ours, []);
+        Check("xfrm-policy-get", XfrmMessageType.GetPolicy, XfrmUserPolicyId.Length, ours, []);
     }
 
     [Fact]
@@ -334,7 +334,7 @@ public sealed class GoldenRequestTests
     {
         var id = new XfrmStateId(IPAddress.Parse("198.18.0.2"), 0x100, XfrmProtocol.Esp, IPAddress.Parse("198.18.0.1"));
         byte[] ours = WithoutAck(Build((ref NetlinkMessageWriter w) => XfrmCodec.WriteStateId(ref w, XfrmMessageType.GetState, id, 1)));
-        Check("xfrm-state-get", XfrmMessageType.GetState, XfrmCodec.StateIdLength, ours, []);
+        Check("xfrm-state-get", XfrmMessageType.GetState, XfrmUserSaId.Length, ours, []);
     }
 
     [Fact]
@@ -372,7 +372,7 @@ public sealed class GoldenRequestTests
             Encapsulation = new XfrmEncapsulation(4500, 4500),
             Mark = new XfrmMark(7, 0xff),
         };
-        Check("xfrm-state-add-cbc-encap", XfrmMessageType.NewState, XfrmCodec.StateInfoLength, Build((ref NetlinkMessageWriter w) => XfrmCodec.WriteState(ref w, XfrmMessageType.NewState, state, 1)), []);
+        Check("xfrm-state-add-cbc-encap", XfrmMessageType.NewState, XfrmUserSaInfo.Length, Build((ref NetlinkMessageWriter w) => XfrmCodec.WriteState(ref w, XfrmMessageType.NewState, state, 1)), []);
 
         // And the captured request decodes back to the same state.
         var reader = new NetlinkMessageReader(StraceCapture.Load("xfrm-state-add-cbc-encap").LastMessageOfType(XfrmMessageType.NewState));
