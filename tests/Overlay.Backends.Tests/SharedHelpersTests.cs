@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Overlay.Netlink;
 using Overlay.Subnets;
+using Overlay.Testing;
 
 namespace Overlay.Backends.Tests;
 
@@ -157,7 +158,7 @@ public sealed class SharedHelpersTests
         Assert.True(tracker.Report("X", "y"));
 
         Assert.Equal(1, called);
-        Assert.Contains(logs.Entries, e => e.Id == BackendsEventIds.SubscriberFailed && e.Exception is InvalidOperationException);
+        Assert.Contains(logs.Entries, e => e.EventId.Id == BackendsEventIds.SubscriberFailed && e.Exception is InvalidOperationException);
     }
 
     [Fact]
@@ -182,17 +183,5 @@ public sealed class SharedHelpersTests
         public void Dispose()
         {
         }
-    }
-
-    private sealed class ListLogger : ILogger
-    {
-        public List<(int Id, Exception? Exception)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((eventId.Id, exception));
     }
 }

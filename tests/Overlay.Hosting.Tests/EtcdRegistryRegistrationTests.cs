@@ -70,7 +70,7 @@ public sealed class EtcdRegistryRegistrationTests
         CancellationToken ct = TestContext.Current.CancellationToken;
         await using EtcdServer etcd = await EtcdServer.StartAsync(cancellationToken: ct);
         using var dir = new TempDirectory();
-        var logs = new LogCollector();
+        var logs = new ListLogger();
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
         services.AddOverlay(o =>
@@ -92,11 +92,11 @@ public sealed class EtcdRegistryRegistrationTests
         {
             // The agent retries, saying why; the etcd registry (logging through the container's factory) logged
             // what it waits for before it threw.
-            await Privileged.EventuallyAsync(() => Task.FromResult(logs.Entries.Count(e => e.Id == HostingEventIds.NetworkConfigMissing) >= 2),
-                () => "the agent says the config is missing on every retry: " + string.Join('\n', logs.Entries.Select(e => e.Text)));
-            Assert.Contains(logs.Entries, e => e.Id == HostingEventIds.NetworkConfigMissing && e.Text.Contains("flannel config not found in etcd store", StringComparison.Ordinal));
+            await Privileged.EventuallyAsync(() => Task.FromResult(logs.Entries.Count(e => e.EventId.Id == HostingEventIds.NetworkConfigMissing) >= 2),
+                () => "the agent says the config is missing on every retry: " + string.Join('\n', logs.Entries.Select(e => e.Message)));
+            Assert.Contains(logs.Entries, e => e.EventId.Id == HostingEventIds.NetworkConfigMissing && e.Message.Contains("flannel config not found in etcd store", StringComparison.Ordinal));
             Assert.Contains("NetworkConfigMissing: flannel config not found in etcd store", agent.NotReadyReason, StringComparison.Ordinal);
-            Assert.Contains(logs.Entries, e => e.Id == EtcdEventIds.ConfigNotFound && e.Text.Contains("/ovl-di/network/config", StringComparison.Ordinal));
+            Assert.Contains(logs.Entries, e => e.EventId.Id == EtcdEventIds.ConfigNotFound && e.Message.Contains("/ovl-di/network/config", StringComparison.Ordinal));
             Assert.Null(agent.Config);
 
             Assert.True(await provider.GetRequiredService<EtcdSubnetRegistry>().SetNetworkConfigAsync("""{"Network":"10.66.0.0/16","Backend":{"Type":"host-gw"}}""", cancellationToken: ct));

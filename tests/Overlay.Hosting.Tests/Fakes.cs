@@ -218,30 +218,6 @@ internal sealed class RecordingMasquerade(StepLog steps, string subnetFile) : IM
     }
 }
 
-/// <summary>Collects log entries (event id and text).</summary>
-internal sealed class LogCollector : ILoggerProvider
-{
-    private readonly ConcurrentQueue<(int Id, LogLevel Level, string Text)> _entries = new();
-
-    public IReadOnlyList<(int Id, LogLevel Level, string Text)> Entries => [.. _entries];
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(LogCollector owner) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner._entries.Enqueue((eventId.Id, logLevel, formatter(state, exception)));
-    }
-}
-
 /// <summary>A temporary directory deleted on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
 {

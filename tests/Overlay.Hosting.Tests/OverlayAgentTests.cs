@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Overlay.Backends;
 using Overlay.Subnets;
+using Overlay.Testing;
 
 namespace Overlay.Hosting.Tests;
 
@@ -16,7 +17,7 @@ public sealed class OverlayAgentTests : IDisposable
     private readonly TempDirectory _dir = new();
     private readonly StepLog _steps = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private readonly LogCollector _logs = new();
+    private readonly ListLogger _logs = new();
     private readonly ILoggerFactory _loggerFactory;
     private readonly InMemorySubnetRegistry _inner;
     private readonly FakeRegistry _registry;
@@ -74,7 +75,7 @@ public sealed class OverlayAgentTests : IDisposable
         FakeNetwork network = Assert.Single(_backend.Networks);
         Assert.Equal(expected, network.SubnetFileAtRun);
         Assert.Equal(expected, await File.ReadAllTextAsync(SubnetFile, TestContext.Current.CancellationToken));
-        Assert.Contains(_logs.Entries, e => e.Id == HostingEventIds.Ready);
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == HostingEventIds.Ready);
     }
 
     [Fact]
@@ -104,7 +105,7 @@ public sealed class OverlayAgentTests : IDisposable
 
         await start.Guard();
         Assert.Equal(3, _registry.ConfigReads);
-        Assert.Equal(2, _logs.Entries.Count(e => e.Id == HostingEventIds.NetworkConfigRetry));
+        Assert.Equal(2, _logs.Entries.Count(e => e.EventId.Id == HostingEventIds.NetworkConfigRetry));
         Assert.Single(_backend.Registrations);
     }
 
@@ -132,7 +133,7 @@ public sealed class OverlayAgentTests : IDisposable
 
         Assert.Contains("registered: fake", error.Message, StringComparison.Ordinal);
         Assert.Empty(_backend.Registrations);
-        Assert.Contains(_logs.Entries, e => e.Id == HostingEventIds.AgentFailed);
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == HostingEventIds.AgentFailed);
     }
 
     [Fact]
@@ -198,8 +199,8 @@ public sealed class OverlayAgentTests : IDisposable
         Assert.Equal(content, await File.ReadAllTextAsync(SubnetFile, TestContext.Current.CancellationToken));
         Assert.True(agent.IsReady);
         Assert.False(agent.Completion.IsCompleted); // a loss never ends the agent
-        Assert.Contains(_logs.Entries, e => e.Id == HostingEventIds.LeaseLost && e.Level == LogLevel.Warning);
-        Assert.Contains(_logs.Entries, e => e.Id == HostingEventIds.LeaseReacquired && e.Text.Contains("same subnet: True", StringComparison.Ordinal));
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == HostingEventIds.LeaseLost && e.Level == LogLevel.Warning);
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == HostingEventIds.LeaseReacquired && e.Message.Contains("same subnet: True", StringComparison.Ordinal));
         Assert.Single(await _inner.GetLeasesAsync(TestContext.Current.CancellationToken));
     }
 
@@ -249,7 +250,7 @@ public sealed class OverlayAgentTests : IDisposable
             Assert.Equal([LeaseState.Lost, LeaseState.Reacquired], states);
         }
 
-        Assert.Contains(_logs.Entries, e => e.Id == HostingEventIds.LeaseReacquired && e.Text.Contains("same subnet: False", StringComparison.Ordinal));
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == HostingEventIds.LeaseReacquired && e.Message.Contains("same subnet: False", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -280,7 +281,7 @@ public sealed class OverlayAgentTests : IDisposable
         Assert.False(agent.IsReady);
         Assert.True(Assert.Single(_backend.Networks).Disposed);
         Assert.Equal(lease.Key, Assert.Single(await _inner.GetLeasesAsync(TestContext.Current.CancellationToken)).Key); // not released (flannel)
-        Assert.Contains(_logs.Entries, e => e.Id == HostingEventIds.AgentStopped);
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == HostingEventIds.AgentStopped);
     }
 
     [Fact]
@@ -377,7 +378,7 @@ public sealed class OverlayAgentTests : IDisposable
         }
 
         Assert.Equal("10.5.2.0-24", Assert.Single(agent.Peers).Key);
-        Assert.Equal(3, _logs.Entries.Count(e => e.Id == BackendsEventIds.SubscriberFailed));
+        Assert.Equal(3, _logs.Entries.Count(e => e.EventId.Id == BackendsEventIds.SubscriberFailed));
         Assert.True(agent.IsReady);
         Assert.False(agent.Completion.IsCompleted);
     }
@@ -429,8 +430,8 @@ public sealed class OverlayAgentTests : IDisposable
         }
 
         await start.Guard();
-        Assert.Equal(3, _logs.Entries.Count(e => e.Id == HostingEventIds.NetworkConfigMissing && e.Level == LogLevel.Warning
-            && e.Text.Contains("there is no key /fake/config", StringComparison.Ordinal)));
+        Assert.Equal(3, _logs.Entries.Count(e => e.EventId.Id == HostingEventIds.NetworkConfigMissing && e.Level == LogLevel.Warning
+            && e.Message.Contains("there is no key /fake/config", StringComparison.Ordinal)));
         Assert.Contains(reasons, r => r is not null && r.Contains("reading the network configuration", StringComparison.Ordinal)
             && r.Contains("NetworkConfigMissing: there is no key /fake/config", StringComparison.Ordinal));
         Assert.True(agent.Status.IsHealthy); // cleared once read
@@ -458,7 +459,7 @@ public sealed class OverlayAgentTests : IDisposable
 
         await start.Guard();
         Assert.Equal(3, _backend.Registrations.Count);
-        Assert.Equal(2, _logs.Entries.Count(e => e.Id == HostingEventIds.ReRegistrationFailed));
+        Assert.Equal(2, _logs.Entries.Count(e => e.EventId.Id == HostingEventIds.ReRegistrationFailed));
         Assert.True(sawProblem);
         Assert.True(agent.Status.IsHealthy);
     }
@@ -475,7 +476,7 @@ public sealed class OverlayAgentTests : IDisposable
         Assert.Contains("no fake module", error.Message, StringComparison.Ordinal);
         Assert.Single(_backend.Registrations);
         Assert.True(agent.Completion.IsFaulted);
-        Assert.Contains(_logs.Entries, e => e.Id == HostingEventIds.RegistrationFailedPermanently);
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == HostingEventIds.RegistrationFailedPermanently);
     }
 
     [Fact]

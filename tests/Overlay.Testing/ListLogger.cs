@@ -12,10 +12,11 @@ public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, 
 
 /// <summary>
 /// Records every log entry (category, level, event id, formatted message, exception) for assertions. Use it
-/// as an <see cref="ILogger"/> or as an <see cref="ILoggerFactory"/>; the loggers it creates record into the
-/// same list, with their category. Thread-safe.
+/// as an <see cref="ILogger"/>, as an <see cref="ILoggerFactory"/> or as an <see cref="ILoggerProvider"/> of a
+/// real factory (<c>b.AddProvider(logs)</c>); the loggers it creates record into the same list, with their
+/// category. Thread-safe.
 /// </summary>
-public sealed class ListLogger : ILogger, ILoggerFactory
+public sealed class ListLogger : ILogger, ILoggerFactory, ILoggerProvider
 {
     private readonly Lock _lock = new();
     private readonly List<LogEntry> _entries = [];
