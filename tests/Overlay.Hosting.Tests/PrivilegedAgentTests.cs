@@ -245,7 +245,7 @@ public sealed class PrivilegedSampleTests
     public async Task Demo_with_aws_vpc_routes_every_pod_pair_through_the_router_by_the_doubles_route_table()
     {
         Privileged.Require();
-        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--backend", "aws-vpc", "--nodes", "3"]);
+        using var demo = new RunningProcess(SampleAgent.DotnetHost, [SampleAgent.Dll, "demo", "--backend", "aws-vpc", "--nodes", "3"]);
         int exit = await demo.WaitAsync(300);
 
         Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");
