@@ -163,10 +163,11 @@ internal static class RunCommand
                 return 1;
             }
 
-            if (kube is not null && ip4 is null && ip6 is null)
+            if (kube is not null && public4 is null && public6 is null)
             {
                 // flanneld reads node-public-ip(-v6) before choosing the interface: they act as --public-ip(v6).
-                (ip4, ip6) = await ReadNodePublicAddressesAsync(kube, cancellationToken);
+                (IPAddress? node4, IPAddress? node6) = await ReadNodePublicAddressesAsync(kube, cancellationToken);
+                (public4, public6) = (node4?.ToString(), node6?.ToString());
             }
 
             return await RunHostAsync(o =>

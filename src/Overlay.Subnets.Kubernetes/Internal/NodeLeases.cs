@@ -124,7 +124,7 @@ internal static class NodeLeases
         if (!(type == "vxlan" && v4Data == "null"))
         {
             result[names.BackendData] = v4Data;
-            result[names.PublicIP] = NonEmpty(Annotation(node, names.PublicIPOverwrite)) ?? attributes.PublicIP.ToString();
+            result[names.PublicIP] = NonEmpty(Annotation(node, names.PublicIPOverwrite)) ?? (attributes.PublicIP ?? IPAddress.Any).ToString(); // flannel writes 0.0.0.0 for none
         }
 
         bool hasV6 = attributes.PublicIPv6 is not null;
