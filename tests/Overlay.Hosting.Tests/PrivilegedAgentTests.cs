@@ -227,7 +227,7 @@ public sealed class PrivilegedSampleTests
     public async Task Demo_with_ip_masq_shows_the_outside_host_seeing_each_nodes_address()
     {
         Privileged.Require();
-        using var demo = new Privileged.RunningProcess(Privileged.DotnetHost, [Privileged.AgentDll, "demo", "--ip-masq", "--ipv6", "--nodes", "2"]);
+        using var demo = new RunningProcess(SampleAgent.DotnetHost, [SampleAgent.Dll, "demo", "--ip-masq", "--ipv6", "--nodes", "2"]);
         int exit = await demo.WaitAsync(300);
 
         Assert.True(exit == 0, $"exit {exit}\nstdout:\n{demo.Stdout}\nstderr:\n{demo.Stderr}");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Overlay.Netlink.Tests.Support;
 using Overlay.Netlink.Tests.Unit;
+using Overlay.Testing;
 
 namespace Overlay.Netlink.Tests.Privileged;
 
@@ -15,7 +16,7 @@ public sealed class NftablesTests
     [Fact]
     public async Task A_transaction_installs_flannels_rules_as_nft_lists_them()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         var tx = new NftTransaction();
         NftGoldenTests.FlannelRules(tx, NftFamily.IPv4, "flannel-ipv4", Cluster, Pod, IPNetwork.Parse("224.0.0.0/4"), fullyRandom: true);
@@ -57,7 +58,7 @@ public sealed class NftablesTests
     [Fact]
     public async Task A_failing_operation_rolls_back_the_whole_batch_and_reports_the_kernels_reason()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         var tx = new NftTransaction()
             .AddTable(new NftTable { Family = NftFamily.IPv4, Name = "ovlbatch" })
@@ -83,7 +84,7 @@ public sealed class NftablesTests
     [Fact]
     public async Task Changes_made_with_nft_arrive_as_notifications()
     {
-        PrivilegedTest.Require();
+        Testing.Privileged.Require();
         using var t = TestNamespace.Create();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(30)); // hang guard only
