@@ -110,7 +110,7 @@ public sealed class EtcdSampleTests
         Assert.Contains("/ovl-demo/network/config exists and wins over the demo's options", demo.Stdout, StringComparison.Ordinal);
         string[] keys = await etcd.KeysAsync("/ovl-demo/network/subnets");
         Assert.Equal(2, keys.Length);
-        Assert.All(keys, k => Assert.Matches(@"^/ovl-demo/network/subnets/198\.19\.(1[3-9]\d|2\d\d)\.(0|128)-25$", k));
+        Assert.All(keys, k => Assert.Matches(@"^/ovl-demo/network/subnets/198\.19\.(12[89]|1[3-9]\d|2[0-4]\d|25[0-5])\.(0|128)-25$", k));
         Assert.Empty(await etcd.KeysAsync("/coreos.com/network"));
     }
 
