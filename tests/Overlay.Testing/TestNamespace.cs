@@ -66,7 +66,7 @@ public sealed class TestNamespace : IDisposable
     public string Ip(string arguments) => Run("ip", $"-n {Name} {arguments}");
 
     /// <summary>Runs <c>ip -n NAME ARGS…</c> and returns stdout; throws on a non-zero exit.</summary>
-    public string Ip(params string[] args) => Check("ip", ["-n", Name, .. args]);
+    public string Ip(params string[] args) => Tools.Check("ip", ["-n", Name, .. args]);
 
     /// <summary>Runs <c>ip -n NAME -j ARGS</c> and parses the JSON.</summary>
     public JsonElement IpJson(string arguments) => ParseJson(Run("ip", $"-n {Name} -j {arguments}"));
@@ -79,7 +79,7 @@ public sealed class TestNamespace : IDisposable
 
     /// <summary>Runs a program inside the namespace (<c>ip netns exec</c>) and returns its exit code and output.</summary>
     public (int ExitCode, string Output, string Error) Exec(string file, params string[] args) =>
-        RunProcess("ip", ["netns", "exec", Name, file, .. args]);
+        Tools.Run("ip", ["netns", "exec", Name, file, .. args]);
 
     /// <summary>Runs <paramref name="body"/> on a new thread inside this namespace (sockets and TUN devices it
     /// creates belong to the namespace); its exception comes back wrapped, naming the namespace.</summary>
@@ -134,42 +134,6 @@ public sealed class TestNamespace : IDisposable
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"{file} {arguments} failed ({process.ExitCode}): {stderr}");
         return stdout.Result;
-    }
-
-    private static (int ExitCode, string Output, string Error) RunProcess(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    private static string Check(string file, params string[] args)
-    {
-        (int code, string output, string error) = RunProcess(file, args);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {code}: {error}{output}");
-        }
-
-        return output;
     }
 
     private static JsonElement ParseJson(string text)

@@ -1,3 +1,4 @@
+using Overlay.Testing;
 using System.Buffers.Binary;
 
 namespace Overlay.Encap.Tests.Infrastructure;

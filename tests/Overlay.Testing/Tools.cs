@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Overlay.Encap.Tests.Infrastructure;
+namespace Overlay.Testing;
 
 /// <summary>Runs external programs (iproute2, tshark, ping) as independent oracles.</summary>
 public static class Tools
